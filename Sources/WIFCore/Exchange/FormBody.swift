@@ -1,0 +1,91 @@
+/// An `application/x-www-form-urlencoded` body (HTML URL-encoding, as RFC 6749 Appendix B uses it).
+///
+/// wif's own parser, because the token endpoint needs what general decoders get wrong: repeated
+/// `audience`/`resource` keys kept in order, `+` decoded to a space, and strict refusal of broken
+/// percent-encoding, NUL and invalid UTF-8 (security-cases.md case 15).
+public struct FormBody: Sendable, Hashable {
+    /// The name/value pairs in body order.
+    public let pairs: [(name: String, value: String)]
+
+    public static func == (lhs: FormBody, rhs: FormBody) -> Bool {
+        lhs.pairs.elementsEqual(rhs.pairs, by: { $0.name == $1.name && $0.value == $1.value })
+    }
+    public func hash(into hasher: inout Hasher) {
+        for pair in pairs {
+            hasher.combine(pair.name)
+            hasher.combine(pair.value)
+        }
+    }
+
+    public init(pairs: [(name: String, value: String)]) {
+        self.pairs = pairs
+    }
+
+    /// Parses a body; throws ``ExchangeError/Code/malformedForm`` for undecodable input.
+    public init(parsing body: some Collection<UInt8>) throws(ExchangeError) {
+        var pairs: [(name: String, value: String)] = []
+        for field in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = field.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try Self.decode(parts[0])
+            let value = parts.count > 1 ? try Self.decode(parts[1]) : ""
+            pairs.append((name, value))
+        }
+        self.pairs = pairs
+    }
+
+    /// The values of a parameter that may repeat (`audience`, `resource`), empty values dropped.
+    public func values(_ name: String) -> [String] {
+        pairs.filter { $0.name == name && !$0.value.isEmpty }.map(\.value)
+    }
+
+    /// The value of a single-valued parameter: nil when absent or empty (RFC 6749 §3.1 treats an empty
+    /// value as omitted); ``ExchangeError/Code/repeatedParameter`` when it occurs more than once.
+    public func value(_ name: String) throws(ExchangeError) -> String? {
+        var found: String?
+        var count = 0
+        for pair in pairs where pair.name == name {
+            count += 1
+            found = pair.value
+        }
+        guard count <= 1 else { throw .repeated(name) }
+        return found?.isEmpty == false ? found : nil
+    }
+
+    /// The value of a required single-valued parameter.
+    public func required(_ name: String) throws(ExchangeError) -> String {
+        guard let value = try value(name) else { throw .missing(name) }
+        return value
+    }
+
+    private static func decode(_ encoded: some Collection<UInt8>) throws(ExchangeError) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encoded.count)
+        var iterator = encoded.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    throw ExchangeError(.malformedForm, "request body has invalid percent-encoding")
+                }
+                bytes.append(high << 4 | low)
+            default:
+                bytes.append(byte)
+            }
+        }
+        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+            throw ExchangeError(.malformedForm, "request body is not valid UTF-8 text")
+        }
+        return text
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

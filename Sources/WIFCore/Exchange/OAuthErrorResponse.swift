@@ -1,0 +1,47 @@
+/// The OAuth error an ``ExchangeError`` becomes (RFC 6749 §5.2, RFC 8693 §2.2.2, RFC 7523 §3.1–3.2).
+///
+/// This initializer is the single mapping from wif's reasons to OAuth `error` codes and HTTP statuses;
+/// docs/errors.md is its published table.
+public struct OAuthErrorResponse: Sendable, Hashable {
+    public let status: Int
+    public let error: String
+    public let errorDescription: String
+    /// Seconds for a `Retry-After` header, for 503 and 429 answers.
+    public let retryAfter: Int?
+
+    public init(_ failure: ExchangeError, grant: GrantType?) {
+        errorDescription = failure.description
+        switch failure.category {
+        case .request:
+            error = "invalid_request"
+            switch failure.code {
+            case .methodNotAllowed: status = 405
+            case .bodyTooLarge: status = 413
+            case .unsupportedMediaType: status = 415
+            default: status = 400
+            }
+            retryAfter = nil
+        case .grantType:
+            (status, error, retryAfter) = (400, "unsupported_grant_type", nil)
+        case .token:
+            switch grant {
+            case .jwtBearer: (status, error, retryAfter) = (400, "invalid_grant", nil)
+            case .clientCredentials: (status, error, retryAfter) = (401, "invalid_client", nil)
+            case .tokenExchange, nil: (status, error, retryAfter) = (400, "invalid_request", nil)
+            }
+        case .target:
+            (status, error, retryAfter) = (400, "invalid_target", nil)
+        case .scope:
+            (status, error, retryAfter) = (400, "invalid_scope", nil)
+        case .unavailable:
+            (status, error, retryAfter) = (503, "temporarily_unavailable", 30)
+        case .server:
+            (status, error, retryAfter) = (500, "server_error", nil)
+        }
+    }
+
+    /// The JSON body: `{"error": …, "error_description": …}`.
+    public var body: [UInt8] {
+        JSONValue.object(["error": .string(error), "error_description": .string(errorDescription)]).serialized()
+    }
+}

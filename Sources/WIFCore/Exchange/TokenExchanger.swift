@@ -1,0 +1,99 @@
+/// Where the exchange pipeline gets an issuer's public keys: from that issuer's configured source only.
+public protocol IssuerKeySource: Sendable {
+    /// The current keys of `issuer`. `keyID` is the token's `kid`, so that a source may refresh (within its
+    /// own limits) when it does not know it. Throws ``ExchangeError/Code/issuerKeysUnavailable`` when no
+    /// usable keys can be had.
+    func keys(for issuer: TrustedIssuer, keyID: String?) async throws(ExchangeError) -> JWKSet
+}
+
+/// A token wif issued, ready for the response body.
+public struct IssuedToken: Sendable {
+    public let accessToken: String
+    public let issuedTokenType: String
+    public let expiresIn: Int
+    public let grant: IssuedGrant
+    public let tokenID: String
+
+    /// The RFC 8693 §2.2.1 response body.
+    public var responseBody: [UInt8] {
+        var body: [String: JSONValue] = [
+            "access_token": .string(accessToken),
+            "issued_token_type": .string(issuedTokenType),
+            "token_type": "Bearer",
+            "expires_in": .number(Double(expiresIn)),
+        ]
+        if !grant.scopes.isEmpty { body["scope"] = .string(grant.scopes.joined(separator: " ")) }
+        return JSONValue.object(body).serialized()
+    }
+}
+
+/// Everything one decision produced: the result and what the audit log records about it.
+public struct ExchangeOutcome: Sendable {
+    public let request: ExchangeRequest?
+    public let result: Result<IssuedToken, ExchangeError>
+    /// The issuer selected by `iss`, once the signature verified.
+    public let issuer: String?
+    /// The subject token's `sub`, once the signature verified.
+    public let subject: String?
+    /// The subject token's `jti`, once the signature verified.
+    public let subjectTokenID: String?
+    /// Each policy's evaluation, once the token verified.
+    public let evaluations: [PolicyEvaluation]
+
+    public init(
+        request: ExchangeRequest?, result: Result<IssuedToken, ExchangeError>, issuer: String? = nil, subject: String? = nil,
+        subjectTokenID: String? = nil, evaluations: [PolicyEvaluation] = []
+    ) {
+        self.request = request
+        self.result = result
+        self.issuer = issuer
+        self.subject = subject
+        self.subjectTokenID = subjectTokenID
+        self.evaluations = evaluations
+    }
+}
+
+/// The one pipeline every grant shape runs through: parse the token, select the issuer by exact `iss`,
+/// fetch that issuer's keys, verify, evaluate the policies, mint.
+public struct TokenExchanger: Sendable {
+    public let config: TrustConfig
+    public let keySource: any IssuerKeySource
+    public let minter: AccessTokenMinter
+
+    public init(config: TrustConfig, keySource: any IssuerKeySource, minter: AccessTokenMinter) {
+        self.config = config
+        self.keySource = keySource
+        self.minter = minter
+    }
+
+    /// Runs one exchange at the instant `now` (seconds since 1970).
+    public func exchange(_ request: ExchangeRequest, now: Double) async -> ExchangeOutcome {
+        let token: VerifiedToken
+        do {
+            let unverified = try UnverifiedToken(parsing: request.subjectToken)
+            guard let issuer = config.issuer(forIss: unverified.issuer) else {
+                throw ExchangeError(.issuerNotTrusted, "subject token issuer is not trusted", detail: "iss \(unverified.issuer.debugDescription) is not configured")
+            }
+            let keys = try await keySource.keys(for: issuer, keyID: unverified.keyID)
+            token = try unverified.verify(issuer: issuer, keys: keys, now: now)
+        } catch {
+            return ExchangeOutcome(request: request, result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal error", detail: "\(error)")))
+        }
+        let decision = PolicyEvaluator.decide(token: token, request: request, policies: config.policies(for: token.issuer), now: now)
+        let result: Result<IssuedToken, ExchangeError> = decision.result.flatMap { grant in
+            let tokenID = AccessTokenMinter.newTokenID()
+            do {
+                let jwt = try minter.mint(grant, tokenID: tokenID)
+                return .success(
+                    IssuedToken(accessToken: jwt, issuedTokenType: request.requestedTokenType, expiresIn: grant.lifetime, grant: grant, tokenID: tokenID)
+                )
+            } catch {
+                return .failure(ExchangeError(.signingKeyUnavailable, "signing is temporarily unavailable", detail: "signing failed: \(error)"))
+            }
+        }
+        return ExchangeOutcome(
+            request: request, result: result, issuer: token.issuer.name, subject: token.subject, subjectTokenID: token.tokenID,
+            evaluations: decision.evaluations
+        )
+    }
+}

@@ -1,0 +1,39 @@
+/// Builds and signs RFC 9068 access tokens.
+public struct AccessTokenMinter: Sendable {
+    /// wif's own issuer identifier (`iss` of every issued token).
+    public let issuerURL: String
+    public let signingKey: SigningKey
+
+    public init(issuerURL: String, signingKey: SigningKey) {
+        self.issuerURL = issuerURL
+        self.signingKey = signingKey
+    }
+
+    /// The claims of the token for `grant` with token id `tokenID`.
+    public func claims(for grant: IssuedGrant, tokenID: String) -> JSONValue {
+        var claims = grant.mappedClaims
+        claims["iss"] = .string(issuerURL)
+        claims["sub"] = .string(grant.subject)
+        claims["aud"] = grant.audiences.count == 1 ? .string(grant.audiences[0]) : .array(grant.audiences.map(JSONValue.string))
+        claims["iat"] = .number(Double(grant.issuedAt))
+        claims["nbf"] = .number(Double(grant.issuedAt))
+        claims["exp"] = .number(Double(grant.expiresAt))
+        claims["jti"] = .string(tokenID)
+        claims["client_id"] = .string(grant.clientID)
+        if !grant.scopes.isEmpty { claims["scope"] = .string(grant.scopes.joined(separator: " ")) }
+        return .object(claims)
+    }
+
+    /// Signs the token for `grant`: header `{"alg":"ES256","kid":…,"typ":"at+jwt"}`.
+    public func mint(_ grant: IssuedGrant, tokenID: String = AccessTokenMinter.newTokenID()) throws -> String {
+        let header: JSONValue = ["alg": "ES256", "typ": "at+jwt", "kid": .string(signingKey.keyID)]
+        return try signingKey.sign(header: header, claims: claims(for: grant, tokenID: tokenID))
+    }
+
+    /// A random 128-bit token id.
+    public static func newTokenID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Base64URL.encode(bytes)
+    }
+}

@@ -1,0 +1,29 @@
+/// A complete, checked trust configuration: the issuers wif trusts and the policies that grant access.
+///
+/// Built only by ``TrustConfigLoader`` (or directly in tests) and immutable afterwards, so a request always
+/// sees one whole snapshot.
+public struct TrustConfig: Sendable {
+    public let issuers: [TrustedIssuer]
+    /// Policies in load order (files sorted by name, then order within each file); the first matching
+    /// policy that can serve the request wins.
+    public let policies: [TrustPolicy]
+    private let issuersByIss: [String: Int]
+
+    public init(issuers: [TrustedIssuer], policies: [TrustPolicy]) {
+        self.issuers = issuers
+        self.policies = policies
+        self.issuersByIss = Dictionary(issuers.enumerated().map { ($1.issuer, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The issuer whose `issuer` equals `iss` exactly (no normalization of case, slashes or Unicode).
+    public func issuer(forIss iss: String) -> TrustedIssuer? {
+        // Swift's String == compares canonical equivalence; trust needs code-point equality.
+        guard let index = issuersByIss[iss], issuers[index].issuer.unicodeScalars.elementsEqual(iss.unicodeScalars) else { return nil }
+        return issuers[index]
+    }
+
+    /// The policies that apply to one issuer, in order.
+    public func policies(for issuer: TrustedIssuer) -> [TrustPolicy] {
+        policies.filter { $0.issuer == issuer.name }
+    }
+}

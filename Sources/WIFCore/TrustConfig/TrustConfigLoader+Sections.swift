@@ -1,0 +1,186 @@
+import Yams
+
+extension Reader {
+    /// One `issuers:` entry.
+    mutating func issuer(_ node: Node, _ field: String) -> TrustedIssuer? {
+        let keys: Set<String> = ["name", "issuer", "keys", "audiences", "algorithms", "max_token_lifetime", "leeway", "allow_insecure_loopback"]
+        guard let map = mapping(node, field, allowed: keys, required: ["name", "issuer", "keys", "audiences", "algorithms"]) else { return nil }
+        let before = problems.count
+        let name = string(map["name"], join(field, "name"))
+        if let name, name.wholeMatch(of: /[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}/) == nil {
+            problem(map["name"], join(field, "name"), "use letters, digits, '.', '_' and '-' (at most 63)")
+        }
+        let insecure = bool(map["allow_insecure_loopback"], join(field, "allow_insecure_loopback")) ?? false
+        let iss = string(map["issuer"], join(field, "issuer"))
+        if let iss, iss.contains("{") || iss.contains("}") {
+            problem(map["issuer"], join(field, "issuer"), "templates such as {tenantid} are not allowed: pin the exact issuer")
+        }
+        let source = keySource(map["keys"], join(field, "keys"), insecure: insecure)
+        if let iss, let source, source == .discovery || iss.hasPrefix("http") {
+            checkURL(iss, node: map["issuer"], field: join(field, "issuer"), insecure: insecure)
+        }
+        let audiences = strings(map["audiences"], join(field, "audiences"), nonEmpty: true)
+        var algorithms: Set<JWSAlgorithm> = []
+        if let names = strings(map["algorithms"], join(field, "algorithms"), nonEmpty: true) {
+            for algName in names {
+                if let alg = JWSAlgorithm(rawValue: algName) {
+                    algorithms.insert(alg)
+                } else if algName.lowercased() == "none" || algName.uppercased().hasPrefix("HS") {
+                    problem(map["algorithms"], join(field, "algorithms"), "\(algName) is never accepted from an external issuer")
+                } else {
+                    problem(map["algorithms"], join(field, "algorithms"), "unsupported algorithm \(algName.debugDescription) (supported: \(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
+        }
+        let lifetime = duration(map["max_token_lifetime"], join(field, "max_token_lifetime"), max: 7 * 24 * 3600) ?? TrustedIssuer.defaultMaxTokenLifetime
+        let leeway = duration(map["leeway"], join(field, "leeway"), max: TrustedIssuer.maxLeeway, min: 0) ?? TrustedIssuer.defaultLeeway
+        guard problems.count == before, let name, let iss, let source, let audiences else { return nil }
+        return TrustedIssuer(
+            name: name, issuer: iss, keySource: source, audiences: audiences, algorithms: algorithms, maxTokenLifetime: lifetime, leeway: leeway,
+            allowInsecureLoopback: insecure
+        )
+    }
+
+    private mutating func keySource(_ node: Node?, _ field: String, insecure: Bool) -> TrustedIssuer.KeySource? {
+        guard let node, let map = mapping(node, field, allowed: ["discovery", "jwks_url", "jwks_file", "development"]) else { return nil }
+        guard map.count == 1, let (kind, value) = map.first else {
+            problem(node, field, "name exactly one of discovery, jwks_url, jwks_file, development")
+            return nil
+        }
+        let subfield = join(field, kind)
+        switch kind {
+        case "discovery":
+            guard bool(value, subfield) == true else {
+                problem(value, subfield, "set discovery: true to use OpenID Connect discovery")
+                return nil
+            }
+            return .discovery
+        case "development":
+            guard bool(value, subfield) == true else {
+                problem(value, subfield, "set development: true to use wif's local development issuer")
+                return nil
+            }
+            return .development
+        case "jwks_url":
+            guard let url = string(value, subfield), checkURL(url, node: value, field: subfield, insecure: insecure) else { return nil }
+            return .jwksURL(url)
+        default:
+            return string(value, subfield).map { .jwksFile($0) }
+        }
+    }
+
+    /// https only; plain http only for a loopback host when the issuer allows it explicitly.
+    @discardableResult
+    private mutating func checkURL(_ url: String, node: Node?, field: String, insecure: Bool) -> Bool {
+        if url.hasPrefix("https://"), url.count > 8, !url.contains(" ") { return true }
+        if url.hasPrefix("http://") {
+            let host = url.dropFirst(7).prefix { $0 != "/" && $0 != ":" }
+            let loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || url.dropFirst(7).hasPrefix("[::1]")
+            if loopback && insecure { return true }
+            problem(node, field, loopback ? "plain http needs allow_insecure_loopback: true" : "must be an https URL (plain http only for loopback test issuers)")
+            return false
+        }
+        problem(node, field, "must be an https URL")
+        return false
+    }
+
+    /// One `policies:` entry.
+    mutating func policy(_ node: Node, _ field: String) -> TrustConfigLoader.PolicyDraft? {
+        guard let map = mapping(node, field, allowed: ["name", "issuer", "description", "conditions", "grant"], required: ["name", "issuer", "conditions", "grant"]) else {
+            return nil
+        }
+        let before = problems.count
+        let name = string(map["name"], join(field, "name"))
+        let issuer = string(map["issuer"], join(field, "issuer"))
+        _ = string(map["description"], join(field, "description"), nonEmpty: false)
+        var conditions: [ClaimCondition] = []
+        if let list = map["conditions"] {
+            let nodes = sequence(list, join(field, "conditions"))
+            if nodes.isEmpty, list.sequence != nil {
+                problem(list, join(field, "conditions"), "a policy without conditions would trust every token of its issuer")
+            }
+            for (index, conditionNode) in nodes.enumerated() {
+                if let condition = condition(conditionNode, "\(field).conditions[\(index)]") { conditions.append(condition) }
+            }
+        }
+        var issuedGrant: TrustPolicy.Grant?
+        if let grantNode = map["grant"] { issuedGrant = grant(grantNode, join(field, "grant"), policyName: name ?? "") }
+        guard problems.count == before, let name, let issuer, let grant = issuedGrant, !conditions.isEmpty else { return nil }
+        return TrustConfigLoader.PolicyDraft(name: name, issuer: issuer, conditions: conditions, grant: grant)
+    }
+
+    private mutating func condition(_ node: Node, _ field: String) -> ClaimCondition? {
+        let matchers: Set<String> = ["equals", "one_of", "glob", "regex", "contains"]
+        guard let map = mapping(node, field, allowed: matchers.union(["claim"]), required: ["claim"]) else { return nil }
+        let path = claimPath(map["claim"], join(field, "claim"))
+        let named = map.keys.filter(matchers.contains)
+        guard named.count == 1, let kind = named.first, let value = map[kind] else {
+            problem(node, field, "name exactly one of \(matchers.sorted().joined(separator: ", "))")
+            return nil
+        }
+        let subfield = join(field, kind)
+        let matcher: ClaimCondition.Matcher?
+        switch kind {
+        case "equals": matcher = jsonValue(value, subfield).map { .equals($0) }
+        case "contains": matcher = jsonValue(value, subfield).map { .contains($0) }
+        case "one_of":
+            let options = sequence(value, subfield).enumerated().compactMap { jsonValue($1, "\(subfield)[\($0)]") }
+            if options.isEmpty { problem(value, subfield, "must list at least one value") }
+            matcher = options.isEmpty ? nil : .oneOf(options)
+        case "glob":
+            matcher = string(value, subfield).map { .glob(GlobPattern($0)) }
+        default:
+            if let pattern = string(value, subfield) {
+                do {
+                    matcher = .regex(try AnchoredRegex(pattern))
+                } catch {
+                    problem(value, subfield, "regular expression does not compile: \(error)")
+                    matcher = nil
+                }
+            } else {
+                matcher = nil
+            }
+        }
+        guard let path, let matcher else { return nil }
+        return ClaimCondition(claim: path, matcher: matcher)
+    }
+
+    private mutating func grant(_ node: Node, _ field: String, policyName: String) -> TrustPolicy.Grant? {
+        let keys: Set<String> = ["audiences", "scopes", "default_scopes", "max_lifetime", "may_outlive_subject_token", "subject_claim", "claims", "client_id"]
+        guard let map = mapping(node, field, allowed: keys, required: ["audiences", "scopes"]) else { return nil }
+        let before = problems.count
+        let audiences = strings(map["audiences"], join(field, "audiences"), nonEmpty: true)
+        let scopes = strings(map["scopes"], join(field, "scopes"), nonEmpty: false)
+        for scope in scopes ?? [] where (try? ExchangeRequest.parseScope(scope))??.count != 1 {
+            problem(map["scopes"], join(field, "scopes"), "\(scope.debugDescription) is not a valid scope token")
+        }
+        let defaults = strings(map["default_scopes"], join(field, "default_scopes"), nonEmpty: false)
+        for scope in defaults ?? [] where !(scopes ?? []).contains(scope) {
+            problem(map["default_scopes"], join(field, "default_scopes"), "\(scope.debugDescription) is not one of the granted scopes")
+        }
+        let maxLifetime = duration(map["max_lifetime"], join(field, "max_lifetime"), max: TrustPolicy.Grant.maxMaxLifetime) ?? TrustPolicy.Grant.defaultMaxLifetime
+        let outlive = bool(map["may_outlive_subject_token"], join(field, "may_outlive_subject_token")) ?? false
+        let subjectClaim = claimPath(map["subject_claim"], join(field, "subject_claim")) ?? ClaimPath(["sub"])
+        var mapped: [String: ClaimPath] = [:]
+        if let claimsNode = map["claims"] {
+            if case .mapping(let pairs) = claimsNode {
+                for (keyNode, valueNode) in pairs {
+                    guard let name = string(keyNode, join(field, "claims")) else { continue }
+                    if ReservedClaims.names.contains(name) {
+                        problem(keyNode, join(field, "claims.\(name)"), "\(name) is set by wif and cannot be mapped")
+                    } else if let path = claimPath(valueNode, join(field, "claims.\(name)")) {
+                        mapped[name] = path
+                    }
+                }
+            } else {
+                problem(claimsNode, join(field, "claims"), "expected a mapping of issued claim name to subject-token claim")
+            }
+        }
+        let clientID = string(map["client_id"], join(field, "client_id")) ?? policyName
+        guard problems.count == before, let audiences, let scopes else { return nil }
+        return TrustPolicy.Grant(
+            audiences: audiences, scopes: scopes, defaultScopes: defaults, maxLifetime: maxLifetime, mayOutliveSubjectToken: outlive,
+            subjectClaim: subjectClaim, mappedClaims: mapped, clientID: clientID
+        )
+    }
+}
