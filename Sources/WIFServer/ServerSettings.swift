@@ -1,0 +1,24 @@
+/// How `wif serve` listens and names itself.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// wif's own issuer identifier: `iss` of issued tokens and the base of its discovery URLs.
+    public var issuerURL: String
+    /// Largest `/token` body accepted (security-cases.md case 14).
+    public var maxBodyBytes: Int
+
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 8080
+
+    public init(host: String = defaultHost, port: Int = defaultPort, issuerURL: String? = nil, maxBodyBytes: Int = 64 * 1024) {
+        self.host = host
+        self.port = port
+        self.issuerURL = issuerURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    /// Whether the listening address is loopback only (required for the development issuer).
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

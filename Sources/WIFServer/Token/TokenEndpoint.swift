@@ -1,0 +1,86 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import WIFCore
+
+/// `POST /token`: parses the form into an ``ExchangeRequest``, runs the pipeline, renders the OAuth answer
+/// and writes one audit record. Every failure, including our own, becomes an OAuth-shaped JSON error.
+struct TokenEndpoint: Sendable {
+    let exchanger: TokenExchanger
+    let clock: any WallClock
+    let audit: AuditLog
+    let maxBodyBytes: Int
+
+    func handle(_ request: Request, context: WIFRequestContext) async -> Response {
+        let started = ContinuousClock.now
+        var grant: GrantType?
+        var grantName: String?
+        let outcome: ExchangeOutcome
+        do {
+            let exchangeRequest = try await parse(request, grant: &grant, grantName: &grantName)
+            outcome = await exchanger.exchange(exchangeRequest, now: clock.now())
+        } catch let error as ExchangeError {
+            outcome = ExchangeOutcome(request: nil, result: .failure(error))
+        } catch {
+            outcome = ExchangeOutcome(request: nil, result: .failure(ExchangeError(.internalError, "internal server error", detail: "\(error)")))
+        }
+        let elapsed = ContinuousClock.now - started
+        audit.record(
+            AuditRecord(
+                time: clock.now(), requestID: context.id, clientAddress: context.remoteAddress?.ipAddress, grantType: grantName, outcome: outcome,
+                latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            )
+        )
+        switch outcome.result {
+        case .success(let issued):
+            return Self.response(status: .ok, body: issued.responseBody)
+        case .failure(let error):
+            return Self.errorResponse(OAuthErrorResponse(error, grant: grant))
+        }
+    }
+
+    /// A 405 for any other method on `/token`.
+    func methodNotAllowed(_ request: Request, context: WIFRequestContext) -> Response {
+        let error = ExchangeError(.methodNotAllowed, "the token endpoint accepts POST only")
+        audit.record(AuditRecord(time: clock.now(), requestID: context.id, clientAddress: context.remoteAddress?.ipAddress, failure: error, latencySeconds: 0))
+        var response = Self.errorResponse(OAuthErrorResponse(error, grant: nil))
+        response.headers[.allow] = "POST"
+        return response
+    }
+
+    private func parse(_ request: Request, grant: inout GrantType?, grantName: inout String?) async throws -> ExchangeRequest {
+        guard request.uri.query == nil || request.uri.query?.isEmpty == true else {
+            throw ExchangeError(.queryParametersNotAllowed, "token request parameters must be sent in the POST body")
+        }
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.filter { !$0.isWhitespace }.lowercased() }
+        guard mediaType == "application/x-www-form-urlencoded" else {
+            throw ExchangeError(.unsupportedMediaType, "content type must be application/x-www-form-urlencoded")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw ExchangeError(.bodyTooLarge, "request body is too large")
+        }
+        let form = try FormBody(parsing: body.readableBytesView)
+        grantName = (try? form.value("grant_type")).flatMap { $0.map { AuditRecord.capped($0) } }
+        grant = ExchangeRequest.grantType(of: form)
+        return try ExchangeRequest(form: form)
+    }
+
+    static func errorResponse(_ error: OAuthErrorResponse) -> Response {
+        var response = response(status: HTTPResponse.Status(code: error.status), body: error.body)
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    /// A JSON response with the caching headers every token response carries (RFC 6749 §5.1).
+    static func response(status: HTTPResponse.Status, body: [UInt8]) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+}

@@ -1,0 +1,13 @@
+public import Hummingbird
+public import NIOCore
+
+/// The request context of wif's routes: Hummingbird's core storage plus the client address for the audit log.
+public struct WIFRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
+    }
+}

@@ -1,0 +1,8 @@
+public import WIFCore
+import FoundationEssentials
+
+/// The real wall clock.
+public struct SystemClock: WallClock {
+    public init() {}
+    public func now() -> Double { Date().timeIntervalSince1970 }
+}

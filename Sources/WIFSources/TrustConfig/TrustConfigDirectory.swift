@@ -1,0 +1,54 @@
+public import WIFCore
+import FoundationEssentials
+
+/// Reads a trust-config folder from disk: every `*.yaml` / `*.yml` file at its top level, in name order.
+public struct TrustConfigDirectory: Sendable {
+    /// The folder, as given.
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Loads and checks the whole folder; throws ``TrustConfigError`` listing every problem.
+    public func load() throws(TrustConfigError) -> TrustConfig {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: path)
+                .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
+                .sorted()
+        } catch {
+            throw TrustConfigError(problems: [TrustConfigProblem(file: path, line: nil, field: "", message: "cannot read the trust-config folder")])
+        }
+        var files: [TrustConfigLoader.File] = []
+        var problems: [TrustConfigProblem] = []
+        for name in names {
+            let filePath = path + "/" + name
+            guard let data = FileManager.default.contents(atPath: filePath) else {
+                problems.append(TrustConfigProblem(file: filePath, line: nil, field: "", message: "cannot read the file"))
+                continue
+            }
+            guard data.count <= TrustConfigLoader.maxFileSize, let text = String(validating: data, as: UTF8.self) else {
+                problems.append(TrustConfigProblem(file: filePath, line: nil, field: "", message: "file is too large or not UTF-8"))
+                continue
+            }
+            files.append(TrustConfigLoader.File(name: filePath, contents: text))
+        }
+        if files.isEmpty && problems.isEmpty {
+            problems.append(TrustConfigProblem(file: path, line: nil, field: "", message: "the folder has no .yaml files"))
+        }
+        let config: TrustConfig
+        do {
+            config = try TrustConfigLoader.load(files)
+        } catch {
+            throw TrustConfigError(problems: problems + error.problems)
+        }
+        guard problems.isEmpty else { throw TrustConfigError(problems: problems) }
+        return config
+    }
+
+    /// The absolute path of a `jwks_file` named in this folder's config.
+    public func resolve(_ file: String) -> String {
+        file.hasPrefix("/") ? file : path + "/" + file
+    }
+}

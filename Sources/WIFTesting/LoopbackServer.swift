@@ -1,0 +1,50 @@
+public import Hummingbird
+import NIOCore
+
+/// A Hummingbird application running in the background on an ephemeral loopback port.
+public final class LoopbackServer: Sendable {
+    /// The port the server listens on.
+    public let port: Int
+    private let task: Task<Void, any Error>
+
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = task
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the application `make` builds; `make` must pass the given closure as `onServerRunning` and
+    /// bind `127.0.0.1` port 0. Returns once the server accepts connections.
+    public static func start<App: ApplicationProtocol>(
+        _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
+    ) async throws -> LoopbackServer {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = make { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        }
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.runService(gracefulShutdownSignals: [])
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            _ = try await task.value
+            throw LoopbackServerError.didNotStart
+        }
+        return LoopbackServer(port: port, task: task)
+    }
+
+    /// Stops the server and waits for it to finish.
+    public func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+enum LoopbackServerError: Error {
+    case didNotStart
+}

@@ -1,0 +1,97 @@
+import Hummingbird
+public import WIFCore
+import NIOCore
+import Synchronization
+
+/// A real OIDC issuer on loopback for tests and `wif demo`: serves discovery and a JWKS over HTTP, signs
+/// tokens with its keys, and counts every request it receives (so tests can prove a fetch did or did not
+/// happen).
+public final class TestIssuer: Sendable {
+    public let server: LoopbackServer
+    private let state: Locked<State>
+
+    struct State {
+        var keys: [TestKey]
+        var hits: [String] = []
+        var url = ""
+    }
+
+    /// The `iss` of its tokens: `http://127.0.0.1:<port>`.
+    public var issuerURL: String { server.baseURL }
+    public var jwksURL: String { server.baseURL + "/jwks" }
+
+    private init(server: LoopbackServer, state: Locked<State>) {
+        self.server = server
+        self.state = state
+    }
+
+    /// Starts an issuer publishing `keys` (the first one signs by default).
+    public static func start(keys: [TestKey]) async throws -> TestIssuer {
+        let state = Locked(State(keys: keys))
+        let router = Router()
+        router.get("/.well-known/openid-configuration") { _, _ -> Response in
+            let issuer = state.withLock { state in
+                state.hits.append("/.well-known/openid-configuration")
+                return state.url
+            }
+            let body: JSONValue = ["issuer": .string(issuer), "jwks_uri": .string(issuer + "/jwks"), "id_token_signing_alg_values_supported": ["RS256", "ES256"]]
+            return Self.json(body)
+        }
+        router.get("/jwks") { _, _ -> Response in
+            let keys = state.withLock { state in
+                state.hits.append("/jwks")
+                return state.keys
+            }
+            return Self.json(.object(["keys": .array(keys.map(\.publicJWK))]))
+        }
+        let server = try await LoopbackServer.start { onRunning in
+            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: onRunning)
+        }
+        state.withLock { $0.url = server.baseURL }
+        return TestIssuer(server: server, state: state)
+    }
+
+    /// The keys it publishes now.
+    public var keys: [TestKey] { state.withLock { $0.keys } }
+
+    /// Replaces the published keys (rotation).
+    public func publish(_ keys: [TestKey]) { state.withLock { $0.keys = keys } }
+
+    /// The paths requested so far.
+    public var hits: [String] { state.withLock { $0.hits } }
+
+    /// A token with `claims` signed by `key` (default: the first published key).
+    public func token(_ claims: JSONValue, key: TestKey? = nil) throws -> String {
+        guard let key = key ?? keys.first else { throw TestIssuerError.noKey }
+        return try TokenFactory.token(claims: claims, key: key)
+    }
+
+    /// A Kubernetes-shaped token from this issuer.
+    public func kubernetesToken(audience: String, namespace: String = "demo", serviceAccount: String = "app", now: Double, lifetime: Double = 3600)
+        throws -> String
+    {
+        try token(TokenFactory.kubernetesClaims(issuer: issuerURL, audience: audience, namespace: namespace, serviceAccount: serviceAccount, now: now, lifetime: lifetime))
+    }
+
+    public func stop() async {
+        await server.stop()
+    }
+
+    private static func json(_ value: JSONValue) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized()))
+        )
+    }
+}
+
+/// A value shared between request handlers and the test, behind a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
+}
+
+enum TestIssuerError: Error {
+    case noKey
+}
