@@ -1,14 +1,18 @@
 public import Hummingbird
+import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// A Hummingbird application running in the background on an ephemeral loopback port.
 public final class LoopbackServer: Sendable {
     /// The port the server listens on.
     public let port: Int
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(port: Int, task: Task<Void, any Error>) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.group = group
         self.task = task
     }
 
@@ -25,9 +29,12 @@ public final class LoopbackServer: Sendable {
             continuation.yield(channel.localAddress?.port ?? 0)
             continuation.finish()
         }
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: app)], gracefulShutdownSignals: [], logger: Logger(label: "wif-loopback-server"))
+        )
         let task = Task {
             defer { continuation.finish() }
-            try await app.runService(gracefulShutdownSignals: [])
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
@@ -35,12 +42,12 @@ public final class LoopbackServer: Sendable {
             _ = try await task.value
             throw LoopbackServerError.didNotStart
         }
-        return LoopbackServer(port: port, task: task)
+        return LoopbackServer(port: port, group: group, task: task)
     }
 
-    /// Stops the server and waits for it to finish.
+    /// Stops the server gracefully and waits for it to finish.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await task.value
     }
 }

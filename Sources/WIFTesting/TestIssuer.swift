@@ -1,5 +1,6 @@
 import Hummingbird
 public import WIFCore
+import Logging
 import NIOCore
 import Synchronization
 
@@ -45,7 +46,10 @@ public final class TestIssuer: Sendable {
             return Self.json(.object(["keys": .array(keys.map(\.publicJWK))]))
         }
         let server = try await LoopbackServer.start { onRunning in
-            Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: onRunning)
+            Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: onRunning,
+                logger: Self.quietLogger
+            )
         }
         state.withLock { $0.url = server.baseURL }
         return TestIssuer(server: server, state: state)
@@ -71,6 +75,12 @@ public final class TestIssuer: Sendable {
         throws -> String
     {
         try token(TokenFactory.kubernetesClaims(issuer: issuerURL, audience: audience, namespace: namespace, serviceAccount: serviceAccount, now: now, lifetime: lifetime))
+    }
+
+    private static var quietLogger: Logger {
+        var logger = Logger(label: "wif-test-issuer")
+        logger.logLevel = .warning
+        return logger
     }
 
     public func stop() async {

@@ -13,17 +13,20 @@ public struct VerifiedToken: Sendable {
 extension UnverifiedToken {
     /// Header `typ` values accepted on a subject token (RFC 8725 §3.11, SPIFFE JWT-SVID §2.3); anything
     /// else, notably wif's own `at+jwt`, is another kind of token.
-    static let acceptedTypes: Set<String> = ["jwt", "jose", "application/jwt", "application/jose"]
+    public static let subjectTokenTypes: Set<String> = ["jwt", "jose", "application/jwt", "application/jose"]
 
     /// Verifies this token as one of `issuer`'s, with that issuer's keys, at the instant `now` (seconds
     /// since 1970), in the order of STYLE.md habit 6: type and algorithm, key by `kid`, signature, time
     /// claims, audience, subject.
     ///
     /// The caller has selected `issuer` by exact `iss` (``issuer``) and fetched `keys` from that issuer's
-    /// configured source only.
-    public func verify(issuer: TrustedIssuer, keys: JWKSet, now: Double) throws(ExchangeError) -> VerifiedToken {
+    /// configured source only. `acceptedTypes` are the lowercased header `typ` values allowed besides none
+    /// (wif's own clients pass `at+jwt` to check wif's access tokens).
+    public func verify(
+        issuer: TrustedIssuer, keys: JWKSet, now: Double, acceptedTypes: Set<String> = subjectTokenTypes
+    ) throws(ExchangeError) -> VerifiedToken {
         precondition(issuer.issuer == self.issuer, "keys must come from the issuer selected by iss")
-        if let type, !Self.acceptedTypes.contains(type.lowercased()) {
+        if let type, !acceptedTypes.contains(type.lowercased()) {
             throw ExchangeError(.tokenTypeNotAccepted, "subject token type is not accepted", detail: "typ \(type.debugDescription)")
         }
         guard issuer.algorithms.contains(algorithm) else {

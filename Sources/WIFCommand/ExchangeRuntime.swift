@@ -1,0 +1,40 @@
+import AsyncHTTPClient
+import Logging
+import WIFCore
+import WIFServer
+import WIFSources
+
+/// The parts `serve` and `demo` assemble the same way: trust-config, issuer keys, signing keys.
+struct ExchangeRuntime {
+    let exchanger: TokenExchanger
+    let publishedKeys: [SigningKey]
+
+    /// Loads the trust-config folder and signing keys. Refuses a config that trusts the development issuer
+    /// unless `settings` listens on loopback.
+    static func load(
+        common: CommonOptions, settings: ServerSettings, keysFolder: String?, httpClient: HTTPClient, clock: any WallClock, logger: Logger,
+        adjust: (TrustConfig) -> TrustConfig = { $0 }
+    ) throws -> ExchangeRuntime {
+        let folder = TrustConfigDirectory(path: common.trustConfigPath)
+        let config = adjust(try folder.load())
+        let development = try developmentIssuer(for: config, settings: settings, state: common.stateDirectory)
+        let keyStore = SigningKeyStore(folder: keysFolder ?? common.stateDirectory.file("keys"))
+        let keys = try keyStore.load(generateIfMissing: keysFolder == nil)
+        let issuerKeys = IssuerKeyStore(httpClient: httpClient, trustConfigFolder: folder, development: development, clock: clock, logger: logger)
+        return ExchangeRuntime(
+            exchanger: TokenExchanger(config: config, keySource: issuerKeys, minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active)),
+            publishedKeys: keys.published
+        )
+    }
+
+    static func developmentIssuer(for config: TrustConfig, settings: ServerSettings, state: StateDirectory) throws -> DevelopmentIssuer? {
+        let names = config.issuers.filter { $0.keySource == .development }.map(\.name)
+        guard !names.isEmpty else { return nil }
+        guard settings.isLoopback else {
+            throw CommandFailure(
+                "trust-config issuer \(names.joined(separator: ", ")) uses the development key source, which wif allows only when listening on a loopback address; remove it from a production trust-config"
+            )
+        }
+        return try DevelopmentIssuer.load(state: state)
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import WIFCore
+import WIFServer
+import WIFSources
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the token exchange endpoint.",
+        discussion: """
+            With no flags: listens on 127.0.0.1:8080, trusts ./trust-config, and signs with a key it generates \
+            on first start in ./.wif/keys (mode 0600). In production, mount the signing key and pass --keys-dir: \
+            a missing key is then an error, never a freshly generated one.
+            """
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Address to listen on (env WIF_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env WIF_PORT; default 8080).")
+    var port: Int?
+
+    @Option(name: .customLong("issuer-url"), help: "wif's public issuer URL, the iss of issued tokens (env WIF_ISSUER_URL; default http://HOST:PORT).")
+    var issuerURL: String?
+
+    @Option(name: .customLong("keys-dir"), help: "Folder of signing keys (*.pem); must exist when given (env WIF_KEYS_DIR; default STATE_DIR/keys, generated).")
+    var keysDir: String?
+
+    func run() async throws {
+        let logger = Logger(label: "wif")
+        let portValue = try port ?? environment("WIF_PORT").map { text in
+            guard let value = Int(text) else { throw CommandFailure("WIF_PORT is not a number") }
+            return value
+        } ?? ServerSettings.defaultPort
+        let settings = ServerSettings(
+            host: host ?? environment("WIF_HOST") ?? ServerSettings.defaultHost, port: portValue,
+            issuerURL: issuerURL ?? environment("WIF_ISSUER_URL")
+        )
+        let explicitKeys = keysDir ?? environment("WIF_KEYS_DIR")
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            let runtime = try ExchangeRuntime.load(
+                common: common, settings: settings, keysFolder: explicitKeys, httpClient: httpClient, clock: SystemClock(), logger: logger
+            )
+            logger.info(
+                "wif serving",
+                metadata: [
+                    "address": "\(settings.host):\(settings.port)", "issuer": "\(settings.issuerURL)", "trust_config": "\(common.trustConfigPath)",
+                    "issuers": "\(runtime.exchanger.config.issuers.count)", "policies": "\(runtime.exchanger.config.policies.count)",
+                    "signing_kid": "\(runtime.exchanger.minter.signingKey.keyID)",
+                ]
+            )
+            let app = buildApplication(
+                ServerDependencies(
+                    settings: settings, exchanger: runtime.exchanger, publishedKeys: runtime.publishedKeys, clock: SystemClock(), audit: .standardOutput,
+                    logger: logger
+                )
+            )
+            try await app.runService()
+        } catch {
+            try? await httpClient.shutdown()
+            throw error
+        }
+        try await httpClient.shutdown()
+    }
+}

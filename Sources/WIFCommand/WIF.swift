@@ -1,0 +1,25 @@
+import ArgumentParser
+import Logging
+
+@main
+struct WIF: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wif",
+        abstract: "Workload identity federation: exchange a platform-issued identity token for a short-lived access token.",
+        subcommands: [Serve.self, Demo.self, DevToken.self]
+    )
+
+    static func main() async {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
