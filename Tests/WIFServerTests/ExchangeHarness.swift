@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+import WIFCore
+import WIFServer
+import WIFSources
+import WIFTesting
+
+/// Keys generated once for the whole test run (RSA generation is slow in debug builds).
+enum SharedKeys {
+    static let issuerRSA = try! TestKey.rsa(keyID: "cluster-rsa-1")
+    static let issuerEC = TestKey.p256(keyID: "cluster-ec-1")
+    static let otherRSA = try! TestKey.rsa(keyID: "attacker-rsa-1")
+}
+
+/// A real exchange set-up: a test issuer serving discovery + JWKS on loopback, the real wif server on an
+/// ephemeral loopback port trusting it through a YAML trust-config, a fixed clock, and a captured audit log.
+final class ExchangeHarness: Sendable {
+    static let now: Double = 1_800_000_000
+    static let wifIssuer = "https://wif.test"
+
+    let issuer: TestIssuer
+    let server: LoopbackServer
+    let client: HTTPClient
+    let clock: FixedClock
+    let auditBox: AuditBox
+
+    var baseURL: String { server.baseURL }
+
+    /// The trust-config used by every integration test, as a platform team would write it.
+    static func trustConfigYAML(issuerURL: String) -> String {
+        """
+        issuers:
+          - name: cluster
+            issuer: \(issuerURL)
+            keys:
+              discovery: true
+            allow_insecure_loopback: true
+            audiences: [wif]
+            algorithms: [RS256, ES256]
+            max_token_lifetime: 24h
+            leeway: 60s
+        policies:
+          - name: payments-api
+            issuer: cluster
+            conditions:
+              - claim: [kubernetes.io, namespace]
+                equals: payments
+              - claim: [kubernetes.io, serviceaccount, name]
+                one_of: [api, worker]
+            grant:
+              audiences: [https://ledger.internal, https://audit.internal]
+              scopes: [ledger.read, ledger.write]
+              default_scopes: [ledger.read]
+              max_lifetime: 15m
+              claims:
+                namespace: [kubernetes.io, namespace]
+                service_account: [kubernetes.io, serviceaccount, name]
+          - name: release-bot
+            issuer: cluster
+            conditions:
+              - claim: sub
+                regex: "system:serviceaccount:ci:(release|deploy)"
+            grant:
+              audiences: [https://deploy.internal]
+              scopes: [deploy]
+        """
+    }
+
+    private init(issuer: TestIssuer, server: LoopbackServer, client: HTTPClient, clock: FixedClock, auditBox: AuditBox) {
+        self.issuer = issuer
+        self.server = server
+        self.client = client
+        self.clock = clock
+        self.auditBox = auditBox
+    }
+
+    static func start(signingKey: SigningKey = SigningKey.generate()) async throws -> ExchangeHarness {
+        let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
+        let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
+        let clock = FixedClock(now)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        var logger = Logger(label: "wif-test")
+        logger.logLevel = .critical
+        let keySource = IssuerKeyStore(httpClient: client, trustConfigFolder: nil, development: nil, clock: clock, logger: logger)
+        let exchanger = TokenExchanger(config: config, keySource: keySource, minter: AccessTokenMinter(issuerURL: wifIssuer, signingKey: signingKey))
+        let box = AuditBox()
+        let dependencies = ServerDependencies(
+            settings: ServerSettings(host: "127.0.0.1", port: 0, issuerURL: wifIssuer, maxBodyBytes: 64 * 1024),
+            exchanger: exchanger, publishedKeys: [signingKey], clock: clock,
+            audit: AuditLog { line in box.append(line) },
+            logger: logger
+        )
+        let server = try await LoopbackServer.start { onRunning in buildApplication(dependencies, onServerRunning: onRunning) }
+        return ExchangeHarness(issuer: issuer, server: server, client: client, clock: clock, auditBox: box)
+    }
+
+    func stop() async {
+        await server.stop()
+        await issuer.stop()
+        try? await client.shutdown()
+    }
+
+    /// Claims of a valid token for `payments/api`, with `changes` applied (nil removes a claim).
+    func claims(namespace: String = "payments", serviceAccount: String = "api", _ changes: [String: JSONValue?] = [:]) -> JSONValue {
+        var claims = TokenFactory.kubernetesClaims(
+            issuer: issuer.issuerURL, audience: "wif", namespace: namespace, serviceAccount: serviceAccount, now: Self.now, lifetime: 3600
+        ).objectValue!
+        for (name, value) in changes { claims[name] = value }
+        return .object(claims)
+    }
+
+    /// A valid subject token for `payments/api` signed with the issuer's RSA key.
+    func validToken(key: TestKey = SharedKeys.issuerRSA, _ changes: [String: JSONValue?] = [:]) throws -> String {
+        try TokenFactory.token(claims: claims(changes), key: key)
+    }
+
+    struct Answer {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: JSONValue
+        let text: String
+    }
+
+    /// Sends a raw `/token` request.
+    func send(method: HTTPMethod = .POST, path: String = "/token", contentType: String? = "application/x-www-form-urlencoded", body: String) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if method != .GET { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let bytes = Array(buffer: try await response.body.collect(upTo: 1 << 20))
+        let json = (try? JSONValue.parse(bytes)) ?? .null
+        return Answer(status: Int(response.status.code), headers: response.headers, body: json, text: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Sends an RFC 8693 exchange of `token` with extra form fields.
+    func exchange(_ token: String, _ extra: [(String, String)] = []) async throws -> Answer {
+        let fields = [
+            ("grant_type", GrantType.tokenExchange.rawValue), ("subject_token_type", TokenTypeURI.jwt), ("subject_token", token),
+        ] + extra
+        return try await send(body: Self.form(fields))
+    }
+
+    static func form(_ fields: [(String, String)]) -> String {
+        fields.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+    }
+
+    static func encode(_ value: String) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            if (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || [0x2D, 0x2E, 0x5F, 0x7E].contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded
+            }
+        }
+        return out
+    }
+
+    var audit: [JSONValue] { auditBox.lines.withLock { $0 } }
+
+    /// Asserts the invariants every refusal shares (security-cases.md §1.2) and returns the audit record.
+    @discardableResult
+    func expectRefusal(
+        _ answer: Answer, status: Int, error: String, description: String? = nil, reason: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> JSONValue? {
+        #expect(answer.status == status, "status", sourceLocation: sourceLocation)
+        #expect(answer.body["error"]?.stringValue == error, "error code in \(answer.text)", sourceLocation: sourceLocation)
+        if let description {
+            #expect(answer.body["error_description"]?.stringValue == description, sourceLocation: sourceLocation)
+        }
+        #expect(answer.body["access_token"] == nil, "no token issued", sourceLocation: sourceLocation)
+        #expect(answer.body.objectValue?.keys.sorted() == ["error", "error_description"], sourceLocation: sourceLocation)
+        #expect(answer.headers["Content-Type"].first == "application/json", sourceLocation: sourceLocation)
+        #expect(answer.headers["Cache-Control"].first == "no-store", sourceLocation: sourceLocation)
+        #expect(answer.headers["Pragma"].first == "no-cache", sourceLocation: sourceLocation)
+        let descriptionText = answer.body["error_description"]?.stringValue ?? ""
+        #expect(
+            descriptionText.utf8.allSatisfy { $0 == 0x20 || $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) },
+            "error_description character set", sourceLocation: sourceLocation
+        )
+        let record = audit.last
+        #expect(audit.count == 1, "exactly one audit record", sourceLocation: sourceLocation)
+        #expect(record?["outcome"]?.stringValue == "denied", sourceLocation: sourceLocation)
+        #expect(record?["reason"]?.stringValue == reason, "audit reason", sourceLocation: sourceLocation)
+        return record
+    }
+}
+
+final class AuditBox: Sendable {
+    let lines = Mutex<[JSONValue]>([])
+    func append(_ line: [UInt8]) {
+        let record = (try? JSONValue.parse(line)) ?? .null
+        lines.withLock { $0.append(record) }
+    }
+}
+
+extension String {
+    fileprivate var leftPadded: String { count == 1 ? "0" + self : self }
+}
