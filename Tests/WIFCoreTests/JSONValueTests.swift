@@ -76,19 +76,21 @@ struct JSONValueTests {
         #expect(throws: JSONParseError.self) { try parse(input.value) }
     }
 
-    @Test(
-        "refuses bytes that are not UTF-8 text",
-        arguments: [
-            Case("invalid UTF-8 byte in a string", Array(#"{"a":""#.utf8) + [0xFF] + Array(#""}"#.utf8)),
-            Case("truncated multi-byte sequence", Array(#"""#.utf8) + [0xC3] + Array(#"""#.utf8)),
-            Case("overlong encoding of '/'", Array(#"""#.utf8) + [0xC0, 0xAF] + Array(#"""#.utf8)),
-            Case("UTF-8 encoded surrogate", Array(#"""#.utf8) + [0xED, 0xA0, 0x80] + Array(#"""#.utf8)),
-            Case("invalid UTF-8 in a member name", Array(#"{""#.utf8) + [0xFE] + Array(#"":1}"#.utf8)),
-            Case("invalid UTF-8 split by an escape", Array(#"""#.utf8) + [0xC3] + Array(#"\n"#.utf8) + [0xA9] + Array(#"""#.utf8)),
-            Case("byte-order mark", [0xEF, 0xBB, 0xBF] + Array("{}".utf8)),
-            Case("NUL after the value", Array("{}".utf8) + [0]),
-        ]
-    )
+    static func bytes(_ parts: [UInt8]...) -> [UInt8] { parts.flatMap { $0 } }
+    static func utf8(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    static let badBytes: [Case<[UInt8]>] = [
+        Case("invalid UTF-8 byte in a string", bytes(utf8(#"{"a":""#), [0xFF], utf8(#""}"#))),
+        Case("truncated multi-byte sequence", bytes(utf8("\""), [0xC3], utf8("\""))),
+        Case("overlong encoding of '/'", bytes(utf8("\""), [0xC0, 0xAF], utf8("\""))),
+        Case("UTF-8 encoded surrogate", bytes(utf8("\""), [0xED, 0xA0, 0x80], utf8("\""))),
+        Case("invalid UTF-8 in a member name", bytes(utf8("{\""), [0xFE], utf8(#"":1}"#))),
+        Case("invalid UTF-8 split by an escape", bytes(utf8("\""), [0xC3], utf8(#"\n"#), [0xA9], utf8("\""))),
+        Case("byte-order mark", bytes([0xEF, 0xBB, 0xBF], utf8("{}"))),
+        Case("NUL after the value", bytes(utf8("{}"), [0])),
+    ]
+
+    @Test("refuses bytes that are not UTF-8 text", arguments: badBytes)
     func refusesBadBytes(_ input: Case<[UInt8]>) {
         #expect(!parses(input.value))
     }
@@ -122,7 +124,9 @@ struct JSONValueTests {
         #expect(try parse("1800000000.9") == .number(1_800_000_000.9))
         #expect(try parse("-0") == .number(0))
         #expect(try parse("1E+2") == .number(100))
-        #expect(try parse("1.8e308") == .number(1.8e308))
+        #expect(try parse("1.7e308") == .number(1.7e308))
+        #expect(throws: JSONParseError.self) { try parse("1.8e308") }
+        #expect(throws: JSONParseError.self) { try parse("-1.8e308") }
         #expect(try parse("9223372036854775808") == .number(9_223_372_036_854_775_808))
     }
 

@@ -77,7 +77,7 @@ public struct TokenExchanger: Sendable {
             let keys = try await keySource.keys(for: issuer, keyID: unverified.keyID)
             token = try unverified.verify(issuer: issuer, keys: keys, now: now)
         } catch {
-            return ExchangeOutcome(request: request, result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal error", detail: "\(error)")))
+            return ExchangeOutcome(request: request, result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error", detail: "\(error)")))
         }
         let decision = PolicyEvaluator.decide(token: token, request: request, policies: config.policies(for: token.issuer), now: now)
         let result: Result<IssuedToken, ExchangeError> = decision.result.flatMap { grant in

@@ -94,7 +94,7 @@ public enum PolicyEvaluator {
         } else {
             scopes = grant.defaultScopes ?? grant.scopes
         }
-        guard let subject = token.claims.value(at: grant.subjectClaim)?.stringValue, !subject.isEmpty else {
+        guard let subject = token.claims.value(at: grant.subjectClaim)?.stringValue, TokenLimits.isUsableSubject(subject) else {
             return .failure(ExchangeError(.tokenClaimsInvalid, "subject token lacks a claim the trust policy requires", detail: "policy \(policy.name) issues sub from \(grant.subjectClaim)"))
         }
         var mapped: [String: JSONValue] = [:]

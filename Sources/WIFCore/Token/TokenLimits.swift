@@ -6,4 +6,9 @@ public enum TokenLimits {
     public static let maxKeyIDLength = 256
     /// Longest accepted `sub`.
     public static let maxSubjectLength = 1024
+
+    /// A subject wif accepts and issues: non-empty, at most ``maxSubjectLength`` bytes, no control characters.
+    public static func isUsableSubject(_ subject: String) -> Bool {
+        !subject.isEmpty && subject.utf8.count <= maxSubjectLength && !subject.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
 }

@@ -66,11 +66,13 @@ extension UnverifiedToken {
         if let iat, iat > now + leeway {
             throw ExchangeError(.tokenNotYetValid, "subject token is not yet valid", detail: "iat \(iat) is in the future, now \(now)")
         }
+        // The lifetime is measured to the effective expiry: an extended Kubernetes token (exp = iat + 1 year,
+        // warnafter = iat + 3607) lives until warnafter (security-cases.md case 56, D2).
         let start = iat ?? nbf
-        if let start, exp - start > Double(issuer.maxTokenLifetime) {
-            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "exp - iat = \(exp - start) s")
-        } else if start == nil, exp - now > Double(issuer.maxTokenLifetime) {
-            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expires \(exp - now) s from now, no iat")
+        if let start, effectiveExpiry - start > Double(issuer.maxTokenLifetime) {
+            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expiry - iat = \(effectiveExpiry - start) s")
+        } else if start == nil, effectiveExpiry - now > Double(issuer.maxTokenLifetime) {
+            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expires \(effectiveExpiry - now) s from now, no iat")
         }
 
         let audiences: [String]
@@ -88,9 +90,7 @@ extension UnverifiedToken {
         }
 
         guard let subClaim = claims["sub"] else { throw .badClaims("sub missing") }
-        guard let subject = subClaim.stringValue, !subject.isEmpty, subject.utf8.count <= TokenLimits.maxSubjectLength,
-            !subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        else { throw .badClaims("sub is not a usable string") }
+        guard let subject = subClaim.stringValue, TokenLimits.isUsableSubject(subject) else { throw .badClaims("sub is not a usable string") }
 
         var tokenID: String?
         if let jti = claims["jti"] {

@@ -7,9 +7,7 @@ extension Reader {
         guard let map = mapping(node, field, allowed: keys, required: ["name", "issuer", "keys", "audiences", "algorithms"]) else { return nil }
         let before = problems.count
         let name = string(map["name"], join(field, "name"))
-        if let name, name.wholeMatch(of: /[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}/) == nil {
-            problem(map["name"], join(field, "name"), "use letters, digits, '.', '_' and '-' (at most 63)")
-        }
+        checkName(name, map["name"], join(field, "name"))
         let insecure = bool(map["allow_insecure_loopback"], join(field, "allow_insecure_loopback")) ?? false
         let iss = string(map["issuer"], join(field, "issuer"))
         if let iss, iss.contains("{") || iss.contains("}") {
@@ -69,19 +67,19 @@ extension Reader {
         }
     }
 
-    /// https only; plain http only for a loopback host when the issuer allows it explicitly.
+    /// The key-source URL rule (``KeySourceURL``), reported as a problem.
     @discardableResult
     private mutating func checkURL(_ url: String, node: Node?, field: String, insecure: Bool) -> Bool {
-        if url.hasPrefix("https://"), url.count > 8, !url.contains(" ") { return true }
-        if url.hasPrefix("http://") {
-            let host = url.dropFirst(7).prefix { $0 != "/" && $0 != ":" }
-            let loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || url.dropFirst(7).hasPrefix("[::1]")
-            if loopback && insecure { return true }
-            problem(node, field, loopback ? "plain http needs allow_insecure_loopback: true" : "must be an https URL (plain http only for loopback test issuers)")
-            return false
-        }
-        problem(node, field, "must be an https URL")
+        guard let message = KeySourceURL.problem(url, insecureLoopback: insecure) else { return true }
+        problem(node, field, message)
         return false
+    }
+
+    /// Issuer and policy names appear in issued tokens (`client_id`) and the audit log: keep them plain.
+    private mutating func checkName(_ name: String?, _ node: Node?, _ field: String) {
+        if let name, name.wholeMatch(of: /[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}/) == nil {
+            problem(node, field, "use letters, digits, '.', '_' and '-' (at most 63)")
+        }
     }
 
     /// One `policies:` entry.
@@ -91,6 +89,7 @@ extension Reader {
         }
         let before = problems.count
         let name = string(map["name"], join(field, "name"))
+        checkName(name, map["name"], join(field, "name"))
         let issuer = string(map["issuer"], join(field, "issuer"))
         _ = string(map["description"], join(field, "description"), nonEmpty: false)
         var conditions: [ClaimCondition] = []

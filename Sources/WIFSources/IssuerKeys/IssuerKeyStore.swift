@@ -119,8 +119,8 @@ public actor IssuerKeyStore: IssuerKeySource {
 
     /// GET with the issuer's URL rules, no redirects, a timeout and a response size cap.
     private func get(_ url: String, issuer: TrustedIssuer) async throws -> [UInt8] {
-        guard Self.isAllowed(url, insecureLoopback: issuer.allowInsecureLoopback) else {
-            throw KeySourceError("refusing to fetch \(url): https only (plain http only for allowed loopback issuers)")
+        if let problem = KeySourceURL.problem(url, insecureLoopback: issuer.allowInsecureLoopback) {
+            throw KeySourceError("refusing to fetch \(url): \(problem)")
         }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
@@ -128,14 +128,6 @@ public actor IssuerKeyStore: IssuerKeySource {
         guard response.status == .ok else { throw KeySourceError("GET \(url) answered \(response.status.code)") }
         let body = try await response.body.collect(upTo: limits.maxResponseBytes)
         return Array(buffer: body)
-    }
-
-    static func isAllowed(_ url: String, insecureLoopback: Bool) -> Bool {
-        if url.hasPrefix("https://") { return true }
-        guard insecureLoopback, url.hasPrefix("http://") else { return false }
-        let rest = url.dropFirst(7)
-        return rest.hasPrefix("127.0.0.1:") || rest.hasPrefix("127.0.0.1/") || rest.hasPrefix("localhost:") || rest.hasPrefix("localhost/")
-            || rest.hasPrefix("[::1]")
     }
 }
 
