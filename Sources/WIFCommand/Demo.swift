@@ -1,8 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Logging
-import NIOHTTP1
 import NIOCore
+import NIOHTTP1
 import WIFCore
 import WIFServer
 import WIFSources
@@ -51,11 +51,21 @@ struct Demo: AsyncParsableCommand {
 
         let settings = ServerSettings(host: "127.0.0.1", port: port)
         let runtime = try ExchangeRuntime.load(
-            common: common, settings: settings, keysFolder: nil, httpClient: httpClient, clock: clock, logger: logger,
+            common: common,
+            settings: settings,
+            keysFolder: nil,
+            httpClient: httpClient,
+            clock: clock,
+            logger: logger,
             adjust: { $0.rebindingDevelopmentIssuers(to: issuer.issuerURL) }
         )
         let dependencies = ServerDependencies(
-            settings: settings, exchanger: runtime.exchanger, publishedKeys: runtime.publishedKeys, clock: clock, audit: .discarding, logger: logger
+            settings: settings,
+            exchanger: runtime.exchanger,
+            publishedKeys: runtime.publishedKeys,
+            clock: clock,
+            audit: .discarding,
+            logger: logger
         )
         server = try await LoopbackServer.start { onRunning in buildApplication(dependencies, onServerRunning: onRunning) }
         let wifURL = settings.issuerURL
@@ -66,14 +76,24 @@ struct Demo: AsyncParsableCommand {
         print("   signing key:  ES256, kid \(runtime.exchanger.minter.signingKey.keyID)")
 
         guard let trusted = rebound.first else { throw CommandFailure("the trust-config has no development issuer for the demo to use") }
-        let subjectToken = try issuer.kubernetesToken(audience: trusted.audiences[0], namespace: "demo", serviceAccount: "app", now: clock.now(), lifetime: 600)
+        let subjectToken = try issuer.kubernetesToken(
+            audience: trusted.audiences[0],
+            namespace: "demo",
+            serviceAccount: "app",
+            now: clock.now(),
+            lifetime: 600
+        )
         step(3, "The workload's projected service-account token (what the kubelet mounts in the pod)")
         try printToken(subjectToken)
 
         step(4, "POST \(wifURL)/token  (RFC 8693 token exchange)")
         print("   grant_type=urn:ietf:params:oauth:grant-type:token-exchange")
         print("   subject_token_type=urn:ietf:params:oauth:token-type:jwt  audience=https://api.demo.internal  scope=read")
-        let (status, body) = try await postToken(httpClient, wifURL, ["subject_token": subjectToken, "audience": "https://api.demo.internal", "scope": "read"])
+        let (status, body) = try await postToken(
+            httpClient,
+            wifURL,
+            ["subject_token": subjectToken, "audience": "https://api.demo.internal", "scope": "read"]
+        )
         print("   -> HTTP \(status)")
         let response = try JSONValue.parse(body)
         guard status == 200, let accessToken = response["access_token"]?.stringValue else {
@@ -89,13 +109,25 @@ struct Demo: AsyncParsableCommand {
         let metadata = try JSONValue.parse(try await get(httpClient, wifURL + "/.well-known/oauth-authorization-server"))
         guard let jwksURI = metadata["jwks_uri"]?.stringValue else { throw CommandFailure("wif's metadata has no jwks_uri") }
         let keys = try JWKSet.parse(try await get(httpClient, jwksURI))
-        let wifAsIssuer = TrustedIssuer(name: "wif", issuer: wifURL, keySource: .jwksURL(jwksURI), audiences: ["https://api.demo.internal"], algorithms: [.es256])
+        let wifAsIssuer = TrustedIssuer(
+            name: "wif",
+            issuer: wifURL,
+            keySource: .jwksURL(jwksURI),
+            audiences: ["https://api.demo.internal"],
+            algorithms: [.es256]
+        )
         let verified = try UnverifiedToken(parsing: accessToken).verify(issuer: wifAsIssuer, keys: keys, now: clock.now(), acceptedTypes: ["at+jwt"])
         print("   JWKS \(jwksURI): \(keys.keys.count) key(s); signature valid (ES256, kid \(verified.keyID ?? "-"))")
         try printToken(accessToken)
 
         step(6, "A token from another service account is refused")
-        let intruder = try issuer.kubernetesToken(audience: trusted.audiences[0], namespace: "demo", serviceAccount: "intruder", now: clock.now(), lifetime: 600)
+        let intruder = try issuer.kubernetesToken(
+            audience: trusted.audiences[0],
+            namespace: "demo",
+            serviceAccount: "intruder",
+            now: clock.now(),
+            lifetime: 600
+        )
         let (deniedStatus, deniedBody) = try await postToken(httpClient, wifURL, ["subject_token": intruder])
         print("   system:serviceaccount:demo:intruder -> HTTP \(deniedStatus) \(String(decoding: deniedBody, as: UTF8.self))")
         print("\nDone: one real RFC 8693 exchange, end to end. Next: docs/trust-config.md to trust your own cluster.")
@@ -158,8 +190,14 @@ extension TrustConfig {
             issuers: issuers.map { issuer in
                 guard issuer.keySource == .development else { return issuer }
                 return TrustedIssuer(
-                    name: issuer.name, issuer: url, keySource: .discovery, audiences: issuer.audiences, algorithms: issuer.algorithms.union([.rs256]),
-                    maxTokenLifetime: issuer.maxTokenLifetime, leeway: issuer.leeway, allowInsecureLoopback: true
+                    name: issuer.name,
+                    issuer: url,
+                    keySource: .discovery,
+                    audiences: issuer.audiences,
+                    algorithms: issuer.algorithms.union([.rs256]),
+                    maxTokenLifetime: issuer.maxTokenLifetime,
+                    leeway: issuer.leeway,
+                    allowInsecureLoopback: true
                 )
             },
             policies: policies

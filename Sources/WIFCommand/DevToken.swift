@@ -35,8 +35,12 @@ struct DevToken: AsyncParsableCommand {
         guard (1...86_400).contains(lifetime) else { throw CommandFailure("--lifetime must be between 1 and 86400 seconds") }
         let development = try DevelopmentIssuer.load(state: common.stateDirectory)
         let claims = TokenFactory.kubernetesClaims(
-            issuer: issuer.issuer, audience: audience ?? issuer.audiences[0], namespace: namespace, serviceAccount: serviceAccount,
-            now: SystemClock().now(), lifetime: Double(lifetime)
+            issuer: issuer.issuer,
+            audience: audience ?? issuer.audiences[0],
+            namespace: namespace,
+            serviceAccount: serviceAccount,
+            now: SystemClock().now(),
+            lifetime: Double(lifetime)
         )
         print(try development.token(claims: claims))
     }

@@ -12,7 +12,12 @@ struct ExchangeRuntime {
     /// Loads the trust-config folder and signing keys. Refuses a config that trusts the development issuer
     /// unless `settings` listens on loopback.
     static func load(
-        common: CommonOptions, settings: ServerSettings, keysFolder: String?, httpClient: HTTPClient, clock: any WallClock, logger: Logger,
+        common: CommonOptions,
+        settings: ServerSettings,
+        keysFolder: String?,
+        httpClient: HTTPClient,
+        clock: any WallClock,
+        logger: Logger,
         adjust: (TrustConfig) -> TrustConfig = { $0 }
     ) throws -> ExchangeRuntime {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
@@ -22,7 +27,11 @@ struct ExchangeRuntime {
         let keys = try keyStore.load(generateIfMissing: keysFolder == nil)
         let issuerKeys = IssuerKeyStore(httpClient: httpClient, trustConfigFolder: folder, development: development, clock: clock, logger: logger)
         return ExchangeRuntime(
-            exchanger: TokenExchanger(config: config, keySource: issuerKeys, minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active)),
+            exchanger: TokenExchanger(
+                config: config,
+                keySource: issuerKeys,
+                minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active)
+            ),
             publishedKeys: keys.published
         )
     }

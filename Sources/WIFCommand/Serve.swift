@@ -24,27 +24,40 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (env WIF_PORT; default 8080).")
     var port: Int?
 
-    @Option(name: .customLong("issuer-url"), help: "wif's public issuer URL, the iss of issued tokens (env WIF_ISSUER_URL; default http://HOST:PORT).")
+    @Option(
+        name: .customLong("issuer-url"),
+        help: "wif's public issuer URL, the iss of issued tokens (env WIF_ISSUER_URL; default http://HOST:PORT)."
+    )
     var issuerURL: String?
 
-    @Option(name: .customLong("keys-dir"), help: "Folder of signing keys (*.pem); must exist when given (env WIF_KEYS_DIR; default STATE_DIR/keys, generated).")
+    @Option(
+        name: .customLong("keys-dir"),
+        help: "Folder of signing keys (*.pem); must exist when given (env WIF_KEYS_DIR; default STATE_DIR/keys, generated)."
+    )
     var keysDir: String?
 
     func run() async throws {
         let logger = Logger(label: "wif")
-        let portValue = try port ?? environment("WIF_PORT").map { text in
-            guard let value = Int(text) else { throw CommandFailure("WIF_PORT is not a number") }
-            return value
-        } ?? ServerSettings.defaultPort
+        let portValue =
+            try port ?? environment("WIF_PORT").map { text in
+                guard let value = Int(text) else { throw CommandFailure("WIF_PORT is not a number") }
+                return value
+            } ?? ServerSettings.defaultPort
         let settings = ServerSettings(
-            host: host ?? environment("WIF_HOST") ?? ServerSettings.defaultHost, port: portValue,
+            host: host ?? environment("WIF_HOST") ?? ServerSettings.defaultHost,
+            port: portValue,
             issuerURL: issuerURL ?? environment("WIF_ISSUER_URL")
         )
         let explicitKeys = keysDir ?? environment("WIF_KEYS_DIR")
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         do {
             let runtime = try ExchangeRuntime.load(
-                common: common, settings: settings, keysFolder: explicitKeys, httpClient: httpClient, clock: SystemClock(), logger: logger
+                common: common,
+                settings: settings,
+                keysFolder: explicitKeys,
+                httpClient: httpClient,
+                clock: SystemClock(),
+                logger: logger
             )
             logger.info(
                 "wif serving",
@@ -56,7 +69,11 @@ struct Serve: AsyncParsableCommand {
             )
             let app = buildApplication(
                 ServerDependencies(
-                    settings: settings, exchanger: runtime.exchanger, publishedKeys: runtime.publishedKeys, clock: SystemClock(), audit: .standardOutput,
+                    settings: settings,
+                    exchanger: runtime.exchanger,
+                    publishedKeys: runtime.publishedKeys,
+                    clock: SystemClock(),
+                    audit: .standardOutput,
                     logger: logger
                 )
             )

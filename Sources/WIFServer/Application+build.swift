@@ -13,7 +13,14 @@ public struct ServerDependencies: Sendable {
     public var audit: AuditLog
     public var logger: Logger
 
-    public init(settings: ServerSettings, exchanger: TokenExchanger, publishedKeys: [SigningKey], clock: any WallClock, audit: AuditLog, logger: Logger) {
+    public init(
+        settings: ServerSettings,
+        exchanger: TokenExchanger,
+        publishedKeys: [SigningKey],
+        clock: any WallClock,
+        audit: AuditLog,
+        logger: Logger
+    ) {
         self.settings = settings
         self.exchanger = exchanger
         self.publishedKeys = publishedKeys
@@ -28,7 +35,10 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
     let router = Router(context: WIFRequestContext.self)
     let issuer = dependencies.settings.issuerURL
     let endpoint = TokenEndpoint(
-        exchanger: dependencies.exchanger, clock: dependencies.clock, audit: dependencies.audit, maxBodyBytes: dependencies.settings.maxBodyBytes
+        exchanger: dependencies.exchanger,
+        clock: dependencies.clock,
+        audit: dependencies.audit,
+        maxBodyBytes: dependencies.settings.maxBodyBytes
     )
     router.post("/token") { request, context in await endpoint.handle(request, context: context) }
     for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
@@ -59,7 +69,8 @@ public let jwksPath = "/.well-known/jwks.json"
 
 /// The application `wif serve` runs and the tests start on an ephemeral port.
 public func buildApplication(
-    _ dependencies: ServerDependencies, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    _ dependencies: ServerDependencies,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(dependencies),

@@ -1,5 +1,5 @@
-public import WIFCore
 import FoundationEssentials
+public import WIFCore
 
 /// The real wall clock.
 public struct SystemClock: WallClock {

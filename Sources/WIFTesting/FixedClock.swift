@@ -1,5 +1,5 @@
-public import WIFCore
 import Synchronization
+public import WIFCore
 
 /// A clock that says what the test tells it.
 public final class FixedClock: WallClock {

@@ -1,8 +1,8 @@
 import Hummingbird
-public import WIFCore
 import Logging
 import NIOCore
 import Synchronization
+public import WIFCore
 
 /// A real OIDC issuer on loopback for tests and `wif demo`: serves discovery and a JWKS over HTTP, signs
 /// tokens with its keys, and counts every request it receives (so tests can prove a fetch did or did not
@@ -35,7 +35,9 @@ public final class TestIssuer: Sendable {
                 state.hits.append("/.well-known/openid-configuration")
                 return state.url
             }
-            let body: JSONValue = ["issuer": .string(issuer), "jwks_uri": .string(issuer + "/jwks"), "id_token_signing_alg_values_supported": ["RS256", "ES256"]]
+            let body: JSONValue = [
+                "issuer": .string(issuer), "jwks_uri": .string(issuer + "/jwks"), "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            ]
             return Self.json(body)
         }
         router.get("/jwks") { _, _ -> Response in
@@ -47,7 +49,9 @@ public final class TestIssuer: Sendable {
         }
         let server = try await LoopbackServer.start { onRunning in
             Application(
-                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: onRunning,
+                router: router,
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: onRunning,
                 logger: Self.quietLogger
             )
         }
@@ -71,10 +75,25 @@ public final class TestIssuer: Sendable {
     }
 
     /// A Kubernetes-shaped token from this issuer.
-    public func kubernetesToken(audience: String, namespace: String = "demo", serviceAccount: String = "app", now: Double, lifetime: Double = 3600)
+    public func kubernetesToken(
+        audience: String,
+        namespace: String = "demo",
+        serviceAccount: String = "app",
+        now: Double,
+        lifetime: Double = 3600
+    )
         throws -> String
     {
-        try token(TokenFactory.kubernetesClaims(issuer: issuerURL, audience: audience, namespace: namespace, serviceAccount: serviceAccount, now: now, lifetime: lifetime))
+        try token(
+            TokenFactory.kubernetesClaims(
+                issuer: issuerURL,
+                audience: audience,
+                namespace: namespace,
+                serviceAccount: serviceAccount,
+                now: now,
+                lifetime: lifetime
+            )
+        )
     }
 
     private static var quietLogger: Logger {
@@ -89,7 +108,8 @@ public final class TestIssuer: Sendable {
 
     private static func json(_ value: JSONValue) -> Response {
         Response(
-            status: .ok, headers: [.contentType: "application/json"],
+            status: .ok,
+            headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized()))
         )
     }

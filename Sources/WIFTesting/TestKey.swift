@@ -1,7 +1,7 @@
 public import Crypto
 public import CryptoExtras
-public import WIFCore
 import FoundationEssentials
+public import WIFCore
 
 /// A private key a test issuer signs with, and its public JWK.
 public struct TestKey: Sendable {

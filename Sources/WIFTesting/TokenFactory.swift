@@ -20,8 +20,13 @@ public enum TokenFactory {
 
     /// Claims shaped like a Kubernetes projected service-account token.
     public static func kubernetesClaims(
-        issuer: String, audience: String, namespace: String = "demo", serviceAccount: String = "app", pod: String = "app-7d4b9c-x2x9q",
-        now: Double, lifetime: Double = 3600
+        issuer: String,
+        audience: String,
+        namespace: String = "demo",
+        serviceAccount: String = "app",
+        pod: String = "app-7d4b9c-x2x9q",
+        now: Double,
+        lifetime: Double = 3600
     ) -> JSONValue {
         let iat = now.rounded(.down)
         return [

@@ -607,6 +607,13 @@ struct TokenVerificationTests {
         #expect(Self.code(claims: Fixtures.claims(["aud": aud.value])) == .audienceNotAccepted)
     }
 
+    @Test("compares aud with the accepted audiences code point by code point (RFC 7519 §7.3)")
+    func audienceCodePoints() {
+        let issuer = Fixtures.issuer(audiences: ["https://caf\u{E9}.test"])
+        #expect(Self.code(claims: Fixtures.claims(["aud": "https://caf\u{E9}.test"]), issuer: issuer) == nil)
+        #expect(Self.code(claims: Fixtures.claims(["aud": "https://cafe\u{301}.test"]), issuer: issuer) == .audienceNotAccepted)
+    }
+
     @Test(
         "refuses aud of the wrong JSON type",
         arguments: [

@@ -91,7 +91,9 @@ final class ExchangeHarness: Sendable {
         let box = AuditBox()
         let dependencies = ServerDependencies(
             settings: ServerSettings(host: "127.0.0.1", port: 0, issuerURL: wifIssuer, maxBodyBytes: 64 * 1024),
-            exchanger: exchanger, publishedKeys: [signingKey], clock: clock,
+            exchanger: exchanger,
+            publishedKeys: [signingKey],
+            clock: clock,
             audit: AuditLog { line in box.append(line) },
             logger: logger
         )
@@ -108,7 +110,12 @@ final class ExchangeHarness: Sendable {
     /// Claims of a valid token for `payments/api`, with `changes` applied (nil removes a claim).
     func claims(namespace: String = "payments", serviceAccount: String = "api", _ changes: [String: JSONValue?] = [:]) -> JSONValue {
         var claims = TokenFactory.kubernetesClaims(
-            issuer: issuer.issuerURL, audience: "wif", namespace: namespace, serviceAccount: serviceAccount, now: Self.now, lifetime: 3600
+            issuer: issuer.issuerURL,
+            audience: "wif",
+            namespace: namespace,
+            serviceAccount: serviceAccount,
+            now: Self.now,
+            lifetime: 3600
         ).objectValue!
         for (name, value) in changes { claims[name] = value }
         return .object(claims)
@@ -127,7 +134,12 @@ final class ExchangeHarness: Sendable {
     }
 
     /// Sends a raw `/token` request.
-    func send(method: HTTPMethod = .POST, path: String = "/token", contentType: String? = "application/x-www-form-urlencoded", body: String) async throws -> Answer {
+    func send(
+        method: HTTPMethod = .POST,
+        path: String = "/token",
+        contentType: String? = "application/x-www-form-urlencoded",
+        body: String
+    ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
@@ -140,9 +152,10 @@ final class ExchangeHarness: Sendable {
 
     /// Sends an RFC 8693 exchange of `token` with extra form fields.
     func exchange(_ token: String, _ extra: [(String, String)] = []) async throws -> Answer {
-        let fields = [
-            ("grant_type", GrantType.tokenExchange.rawValue), ("subject_token_type", TokenTypeURI.jwt), ("subject_token", token),
-        ] + extra
+        let fields =
+            [
+                ("grant_type", GrantType.tokenExchange.rawValue), ("subject_token_type", TokenTypeURI.jwt), ("subject_token", token),
+            ] + extra
         return try await send(body: Self.form(fields))
     }
 
@@ -153,7 +166,9 @@ final class ExchangeHarness: Sendable {
     static func encode(_ value: String) -> String {
         var out = ""
         for byte in value.utf8 {
-            if (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || [0x2D, 0x2E, 0x5F, 0x7E].contains(byte) {
+            if (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || [0x2D, 0x2E, 0x5F, 0x7E].contains(byte)
+            {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             } else {
                 out += "%" + String(byte, radix: 16, uppercase: true).leftPadded
@@ -167,7 +182,11 @@ final class ExchangeHarness: Sendable {
     /// Asserts the invariants every refusal shares (security-cases.md §1.2) and returns the audit record.
     @discardableResult
     func expectRefusal(
-        _ answer: Answer, status: Int, error: String, description: String? = nil, reason: String,
+        _ answer: Answer,
+        status: Int,
+        error: String,
+        description: String? = nil,
+        reason: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> JSONValue? {
         #expect(answer.status == status, "status", sourceLocation: sourceLocation)
@@ -183,7 +202,8 @@ final class ExchangeHarness: Sendable {
         let descriptionText = answer.body["error_description"]?.stringValue ?? ""
         #expect(
             descriptionText.utf8.allSatisfy { $0 == 0x20 || $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) },
-            "error_description character set", sourceLocation: sourceLocation
+            "error_description character set",
+            sourceLocation: sourceLocation
         )
         let record = audit.last
         #expect(audit.count == 1, "exactly one audit record", sourceLocation: sourceLocation)

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
+import FoundationEssentials
 import JWTKit
 import NIOCore
 import NIOHTTP1
-import FoundationEssentials
 import Synchronization
 import Testing
 import WIFCore
@@ -32,7 +32,10 @@ struct TokenEndpointTests {
     func happyPath() async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let answer = try await harness.exchange(try harness.validToken(), [("audience", "https://ledger.internal"), ("scope", "ledger.read ledger.write")])
+        let answer = try await harness.exchange(
+            try harness.validToken(),
+            [("audience", "https://ledger.internal"), ("scope", "ledger.read ledger.write")]
+        )
         #expect(answer.status == 200, "\(answer.text)")
         #expect(answer.headers["Cache-Control"].first == "no-store")
         #expect(answer.headers["Pragma"].first == "no-cache")
@@ -130,7 +133,13 @@ struct TokenRefusalTests {
         let parts = valid.split(separator: ".").map(String.init)
         let forged = Base64URL.encode(harness.claims(namespace: "payments", serviceAccount: "worker").serialized())
         let answer = try await harness.exchange([parts[0], forged, parts[2]].joined(separator: "."))
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token signature is invalid", reason: "signature_invalid")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token signature is invalid",
+            reason: "signature_invalid"
+        )
     }
 
     @Test("a token signed by a key the issuer does not publish (unknown kid) is refused")
@@ -138,7 +147,13 @@ struct TokenRefusalTests {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
         let answer = try await harness.exchange(try harness.validToken(key: SharedKeys.otherRSA))
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token signing key is not known", reason: "key_not_found")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token signing key is not known",
+            reason: "key_not_found"
+        )
     }
 
     @Test("a token from an unconfigured issuer is refused and its discovery is never fetched")
@@ -148,7 +163,13 @@ struct TokenRefusalTests {
         let attacker = try await TestIssuer.start(keys: [SharedKeys.otherRSA])
         let token = try TokenFactory.token(claims: harness.claims(["iss": .string(attacker.issuerURL)]), key: SharedKeys.otherRSA)
         let answer = try await harness.exchange(token)
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token issuer is not trusted", reason: "issuer_not_trusted")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token issuer is not trusted",
+            reason: "issuer_not_trusted"
+        )
         #expect(attacker.hits.isEmpty)
         await attacker.stop()
     }
@@ -166,7 +187,13 @@ struct TokenRefusalTests {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
         let answer = try await harness.exchange(try harness.validToken(["aud": ["https://kubernetes.default.svc"]]))
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token audience is not accepted", reason: "audience_not_accepted")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token audience is not accepted",
+            reason: "audience_not_accepted"
+        )
     }
 
     @Test("an expired token is refused (beyond the 60 s leeway)")
@@ -185,7 +212,13 @@ struct TokenRefusalTests {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
         let answer = try await harness.exchange(try harness.validToken(["nbf": .number(ExchangeHarness.now + 120)]))
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token is not yet valid", reason: "token_not_yet_valid")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token is not yet valid",
+            reason: "token_not_yet_valid"
+        )
     }
 
     @Test("alg none with an empty signature is refused")
@@ -195,7 +228,13 @@ struct TokenRefusalTests {
         let header = JSONValue.object(["alg": "none", "kid": "cluster-rsa-1"]).serialized()
         let token = try TokenFactory.raw(header: header, payload: harness.claims().serialized(), key: nil) + "c2ln"
         let answer = try await harness.exchange(token)
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token algorithm is not allowed", reason: "algorithm_not_allowed")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token algorithm is not allowed",
+            reason: "algorithm_not_allowed"
+        )
     }
 
     @Test("HS256 keyed with the issuer's public key is refused")
@@ -206,7 +245,13 @@ struct TokenRefusalTests {
         let input = Base64URL.encode(header) + "." + Base64URL.encode(harness.claims().serialized())
         let mac = HMACProbe.sha256(key: SharedKeys.issuerRSA.publicJWK.serialized(), message: Array(input.utf8))
         let answer = try await harness.exchange(input + "." + Base64URL.encode(mac))
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token algorithm is not allowed", reason: "algorithm_not_allowed")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token algorithm is not allowed",
+            reason: "algorithm_not_allowed"
+        )
     }
 
     @Test("wif's own access token replayed as a subject token is refused")
@@ -217,7 +262,13 @@ struct TokenRefusalTests {
         let issued = try #require(first.body["access_token"]?.stringValue)
         harness.auditBox.lines.withLock { $0.removeAll() }
         let answer = try await harness.exchange(issued)
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "subject token issuer is not trusted", reason: "issuer_not_trusted")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token issuer is not trusted",
+            reason: "issuer_not_trusted"
+        )
     }
 
     @Test("a regex policy does not match a longer subject: patterns are anchored")
@@ -230,7 +281,11 @@ struct TokenRefusalTests {
         let longer = try harness.validToken(["sub": "system:serviceaccount:ci:release-evil", "kubernetes.io": ["namespace": "ci"]])
         let answer = try await harness.exchange(longer)
         let record = harness.expectRefusal(
-            answer, status: 400, error: "invalid_request", description: "subject token is not permitted by any trust policy", reason: "no_policy_matched"
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "subject token is not permitted by any trust policy",
+            reason: "no_policy_matched"
         )
         #expect(record?["stage"] == "policy")
         #expect(answer.text.contains("release-evil") == false)
@@ -248,8 +303,17 @@ struct TokenRefusalTests {
     func audienceNotAllowed() async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let answer = try await harness.exchange(try harness.validToken(), [("audience", "https://ledger.internal"), ("audience", "https://deploy.internal")])
-        harness.expectRefusal(answer, status: 400, error: "invalid_target", description: "requested audience is not allowed", reason: "target_not_allowed")
+        let answer = try await harness.exchange(
+            try harness.validToken(),
+            [("audience", "https://ledger.internal"), ("audience", "https://deploy.internal")]
+        )
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_target",
+            description: "requested audience is not allowed",
+            reason: "target_not_allowed"
+        )
     }
 
     @Test(
@@ -263,7 +327,9 @@ struct TokenRefusalTests {
     func missingParameter(name: String, description: String) async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let fields = [("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", try harness.validToken())].filter { $0.0 != name }
+        let fields = [("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", try harness.validToken())].filter {
+            $0.0 != name
+        }
         let answer = try await harness.send(body: ExchangeHarness.form(fields))
         harness.expectRefusal(answer, status: 400, error: "invalid_request", description: description, reason: "missing_parameter")
     }
@@ -272,8 +338,16 @@ struct TokenRefusalTests {
     func emptySubjectToken() async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let answer = try await harness.send(body: ExchangeHarness.form([("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", "")]))
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "missing required parameter: subject_token", reason: "missing_parameter")
+        let answer = try await harness.send(
+            body: ExchangeHarness.form([("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", "")])
+        )
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "missing required parameter: subject_token",
+            reason: "missing_parameter"
+        )
     }
 
     @Test("unsupported grant types are unsupported_grant_type", arguments: ["password", "authorization_code", "refresh_token", "urn:x:y"])
@@ -281,14 +355,23 @@ struct TokenRefusalTests {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
         let answer = try await harness.send(body: ExchangeHarness.form([("grant_type", grant), ("subject_token", "x")]))
-        harness.expectRefusal(answer, status: 400, error: "unsupported_grant_type", description: "grant_type is not supported", reason: "unsupported_grant_type")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "unsupported_grant_type",
+            description: "grant_type is not supported",
+            reason: "unsupported_grant_type"
+        )
     }
 
     @Test("an unsupported subject_token_type is invalid_request")
     func unsupportedSubjectTokenType() async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let fields = [("grant_type", Self.exchange), ("subject_token_type", "urn:ietf:params:oauth:token-type:saml2"), ("subject_token", try harness.validToken())]
+        let fields = [
+            ("grant_type", Self.exchange), ("subject_token_type", "urn:ietf:params:oauth:token-type:saml2"),
+            ("subject_token", try harness.validToken()),
+        ]
         let answer = try await harness.send(body: ExchangeHarness.form(fields))
         harness.expectRefusal(answer, status: 400, error: "invalid_request", reason: "unsupported_subject_token_type")
     }
@@ -301,7 +384,11 @@ struct TokenRefusalTests {
         let fields = [("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", token), ("subject_token", "hostile")]
         let answer = try await harness.send(body: ExchangeHarness.form(fields))
         harness.expectRefusal(
-            answer, status: 400, error: "invalid_request", description: "parameter included more than once: subject_token", reason: "repeated_parameter"
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "parameter included more than once: subject_token",
+            reason: "repeated_parameter"
         )
     }
 
@@ -327,7 +414,10 @@ struct TokenRefusalTests {
     func wrongContentType() async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let answer = try await harness.send(contentType: "application/json", body: #"{"grant_type":"urn:ietf:params:oauth:grant-type:token-exchange"}"#)
+        let answer = try await harness.send(
+            contentType: "application/json",
+            body: #"{"grant_type":"urn:ietf:params:oauth:grant-type:token-exchange"}"#
+        )
         harness.expectRefusal(answer, status: 415, error: "invalid_request", reason: "unsupported_media_type")
     }
 
@@ -335,7 +425,9 @@ struct TokenRefusalTests {
     func queryParameters() async throws {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
-        let body = ExchangeHarness.form([("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", try harness.validToken())])
+        let body = ExchangeHarness.form([
+            ("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", try harness.validToken()),
+        ])
         let answer = try await harness.send(path: "/token?subject_token=abc", body: body)
         harness.expectRefusal(answer, status: 400, error: "invalid_request", reason: "query_parameters_not_allowed")
     }
@@ -354,6 +446,12 @@ struct TokenRefusalTests {
         let harness = try await ExchangeHarness.start()
         defer { Task { await harness.stop() } }
         let answer = try await harness.send(body: "grant_type=urn%zz&subject_token=x")
-        harness.expectRefusal(answer, status: 400, error: "invalid_request", description: "request body has invalid percent-encoding", reason: "malformed_form")
+        harness.expectRefusal(
+            answer,
+            status: 400,
+            error: "invalid_request",
+            description: "request body has invalid percent-encoding",
+            reason: "malformed_form"
+        )
     }
 }

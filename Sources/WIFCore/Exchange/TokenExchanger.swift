@@ -41,8 +41,12 @@ public struct ExchangeOutcome: Sendable {
     public let evaluations: [PolicyEvaluation]
 
     public init(
-        request: ExchangeRequest?, result: Result<IssuedToken, ExchangeError>, issuer: String? = nil, subject: String? = nil,
-        subjectTokenID: String? = nil, evaluations: [PolicyEvaluation] = []
+        request: ExchangeRequest?,
+        result: Result<IssuedToken, ExchangeError>,
+        issuer: String? = nil,
+        subject: String? = nil,
+        subjectTokenID: String? = nil,
+        evaluations: [PolicyEvaluation] = []
     ) {
         self.request = request
         self.result = result
@@ -72,12 +76,19 @@ public struct TokenExchanger: Sendable {
         do {
             let unverified = try UnverifiedToken(parsing: request.subjectToken)
             guard let issuer = config.issuer(forIss: unverified.issuer) else {
-                throw ExchangeError(.issuerNotTrusted, "subject token issuer is not trusted", detail: "iss \(unverified.issuer.debugDescription) is not configured")
+                throw ExchangeError(
+                    .issuerNotTrusted,
+                    "subject token issuer is not trusted",
+                    detail: "iss \(unverified.issuer.debugDescription) is not configured"
+                )
             }
             let keys = try await keySource.keys(for: issuer, keyID: unverified.keyID)
             token = try unverified.verify(issuer: issuer, keys: keys, now: now)
         } catch {
-            return ExchangeOutcome(request: request, result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error", detail: "\(error)")))
+            return ExchangeOutcome(
+                request: request,
+                result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error", detail: "\(error)"))
+            )
         }
         let decision = PolicyEvaluator.decide(token: token, request: request, policies: config.policies(for: token.issuer), now: now)
         let result: Result<IssuedToken, ExchangeError> = decision.result.flatMap { grant in
@@ -85,14 +96,24 @@ public struct TokenExchanger: Sendable {
             do {
                 let jwt = try minter.mint(grant, tokenID: tokenID)
                 return .success(
-                    IssuedToken(accessToken: jwt, issuedTokenType: request.requestedTokenType, expiresIn: grant.lifetime, grant: grant, tokenID: tokenID)
+                    IssuedToken(
+                        accessToken: jwt,
+                        issuedTokenType: request.requestedTokenType,
+                        expiresIn: grant.lifetime,
+                        grant: grant,
+                        tokenID: tokenID
+                    )
                 )
             } catch {
                 return .failure(ExchangeError(.signingKeyUnavailable, "signing is temporarily unavailable", detail: "signing failed: \(error)"))
             }
         }
         return ExchangeOutcome(
-            request: request, result: result, issuer: token.issuer.name, subject: token.subject, subjectTokenID: token.tokenID,
+            request: request,
+            result: result,
+            issuer: token.issuer.name,
+            subject: token.subject,
+            subjectTokenID: token.tokenID,
             evaluations: decision.evaluations
         )
     }

@@ -79,7 +79,9 @@ public enum PolicyEvaluator {
             audiences = [grant.audiences[0]]
         } else {
             guard requestedTargets.allSatisfy(grant.audiences.contains) else {
-                return .failure(ExchangeError(.targetNotAllowed, "requested audience is not allowed", detail: "policy \(policy.name) grants \(grant.audiences)"))
+                return .failure(
+                    ExchangeError(.targetNotAllowed, "requested audience is not allowed", detail: "policy \(policy.name) grants \(grant.audiences)")
+                )
             }
             var seen = Set<String>()
             audiences = requestedTargets.filter { seen.insert($0).inserted }
@@ -87,7 +89,9 @@ public enum PolicyEvaluator {
         let scopes: [String]
         if let requested = request.scopes {
             guard requested.allSatisfy(grant.scopes.contains) else {
-                return .failure(ExchangeError(.scopeNotAllowed, "requested scope is not allowed", detail: "policy \(policy.name) grants \(grant.scopes)"))
+                return .failure(
+                    ExchangeError(.scopeNotAllowed, "requested scope is not allowed", detail: "policy \(policy.name) grants \(grant.scopes)")
+                )
             }
             var seen = Set<String>()
             scopes = requested.filter { seen.insert($0).inserted }
@@ -95,7 +99,13 @@ public enum PolicyEvaluator {
             scopes = grant.defaultScopes ?? grant.scopes
         }
         guard let subject = token.claims.value(at: grant.subjectClaim)?.stringValue, TokenLimits.isUsableSubject(subject) else {
-            return .failure(ExchangeError(.tokenClaimsInvalid, "subject token lacks a claim the trust policy requires", detail: "policy \(policy.name) issues sub from \(grant.subjectClaim)"))
+            return .failure(
+                ExchangeError(
+                    .tokenClaimsInvalid,
+                    "subject token lacks a claim the trust policy requires",
+                    detail: "policy \(policy.name) issues sub from \(grant.subjectClaim)"
+                )
+            )
         }
         var mapped: [String: JSONValue] = [:]
         for (name, path) in grant.mappedClaims {
@@ -110,8 +120,14 @@ public enum PolicyEvaluator {
         }
         return .success(
             IssuedGrant(
-                policy: policy, subject: subject, audiences: audiences, scopes: scopes, clientID: grant.clientID,
-                issuedAt: issuedAt, expiresAt: expiresAt, mappedClaims: mapped
+                policy: policy,
+                subject: subject,
+                audiences: audiences,
+                scopes: scopes,
+                clientID: grant.clientID,
+                issuedAt: issuedAt,
+                expiresAt: expiresAt,
+                mappedClaims: mapped
             )
         )
     }
@@ -120,7 +136,9 @@ public enum PolicyEvaluator {
         guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, !text.contains("#") else { return false }
         let scheme = text[..<colon]
         guard let first = scheme.unicodeScalars.first, ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
-        let schemeOK = scheme.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0) }
+        let schemeOK = scheme.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)
+        }
         let rest = text[text.index(after: colon)...]
         return schemeOK && !rest.isEmpty && !["javascript", "data"].contains(scheme.lowercased())
             && rest.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }

@@ -23,23 +23,36 @@ extension UnverifiedToken {
     /// configured source only. `acceptedTypes` are the lowercased header `typ` values allowed besides none
     /// (wif's own clients pass `at+jwt` to check wif's access tokens).
     public func verify(
-        issuer: TrustedIssuer, keys: JWKSet, now: Double, acceptedTypes: Set<String> = subjectTokenTypes
+        issuer: TrustedIssuer,
+        keys: JWKSet,
+        now: Double,
+        acceptedTypes: Set<String> = subjectTokenTypes
     ) throws(ExchangeError) -> VerifiedToken {
         precondition(issuer.issuer == self.issuer, "keys must come from the issuer selected by iss")
         if let type, !acceptedTypes.contains(type.lowercased()) {
             throw ExchangeError(.tokenTypeNotAccepted, "subject token type is not accepted", detail: "typ \(type.debugDescription)")
         }
         guard issuer.algorithms.contains(algorithm) else {
-            throw ExchangeError(.algorithmNotAllowed, "subject token algorithm is not allowed", detail: "alg \(algorithm.rawValue) not allowed for issuer \(issuer.name)")
+            throw ExchangeError(
+                .algorithmNotAllowed,
+                "subject token algorithm is not allowed",
+                detail: "alg \(algorithm.rawValue) not allowed for issuer \(issuer.name)"
+            )
         }
         guard let key = keys.key(for: keyID) else {
             throw ExchangeError(
-                .keyNotFound, "subject token signing key is not known",
-                detail: keyID.map { "no key with kid \($0.debugDescription) for issuer \(issuer.name)" } ?? "token has no kid and the issuer has \(keys.keys.count) keys"
+                .keyNotFound,
+                "subject token signing key is not known",
+                detail: keyID.map { "no key with kid \($0.debugDescription) for issuer \(issuer.name)" }
+                    ?? "token has no kid and the issuer has \(keys.keys.count) keys"
             )
         }
         guard key.accepts(algorithm) else {
-            throw ExchangeError(.algorithmNotAllowed, "subject token algorithm is not allowed", detail: "alg \(algorithm.rawValue) does not fit the \(key.family.rawValue) key")
+            throw ExchangeError(
+                .algorithmNotAllowed,
+                "subject token algorithm is not allowed",
+                detail: "alg \(algorithm.rawValue) does not fit the \(key.family.rawValue) key"
+            )
         }
         guard key.isValidSignature(signature, over: Array(signingInput), algorithm: algorithm) else {
             throw ExchangeError(.signatureInvalid, "subject token signature is invalid")
@@ -72,7 +85,11 @@ extension UnverifiedToken {
         if let start, effectiveExpiry - start > Double(issuer.maxTokenLifetime) {
             throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expiry - iat = \(effectiveExpiry - start) s")
         } else if start == nil, effectiveExpiry - now > Double(issuer.maxTokenLifetime) {
-            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expires \(effectiveExpiry - now) s from now, no iat")
+            throw ExchangeError(
+                .tokenLifetimeTooLong,
+                "subject token lifetime is too long",
+                detail: "expires \(effectiveExpiry - now) s from now, no iat"
+            )
         }
 
         let audiences: [String]
@@ -86,7 +103,11 @@ extension UnverifiedToken {
         default: throw .badClaims("aud is not a string or a non-empty array of strings")
         }
         guard audiences.contains(where: issuer.audiences.contains) else {
-            throw ExchangeError(.audienceNotAccepted, "subject token audience is not accepted", detail: "aud \(audiences) not accepted by issuer \(issuer.name)")
+            throw ExchangeError(
+                .audienceNotAccepted,
+                "subject token audience is not accepted",
+                detail: "aud \(audiences) not accepted by issuer \(issuer.name)"
+            )
         }
 
         guard let subClaim = claims["sub"] else { throw .badClaims("sub missing") }
@@ -98,8 +119,13 @@ extension UnverifiedToken {
             tokenID = s
         }
         return VerifiedToken(
-            issuer: issuer, subject: subject, claims: claims, expiresAt: effectiveExpiry, tokenID: tokenID,
-            keyID: keyID, algorithm: algorithm
+            issuer: issuer,
+            subject: subject,
+            claims: claims,
+            expiresAt: effectiveExpiry,
+            tokenID: tokenID,
+            keyID: keyID,
+            algorithm: algorithm
         )
     }
 

@@ -26,15 +26,26 @@ extension Reader {
                 } else if algName.lowercased() == "none" || algName.uppercased().hasPrefix("HS") {
                     problem(map["algorithms"], join(field, "algorithms"), "\(algName) is never accepted from an external issuer")
                 } else {
-                    problem(map["algorithms"], join(field, "algorithms"), "unsupported algorithm \(algName.debugDescription) (supported: \(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    problem(
+                        map["algorithms"],
+                        join(field, "algorithms"),
+                        "unsupported algorithm \(algName.debugDescription) (supported: \(JWSAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    )
                 }
             }
         }
-        let lifetime = duration(map["max_token_lifetime"], join(field, "max_token_lifetime"), max: 7 * 24 * 3600) ?? TrustedIssuer.defaultMaxTokenLifetime
+        let lifetime =
+            duration(map["max_token_lifetime"], join(field, "max_token_lifetime"), max: 7 * 24 * 3600) ?? TrustedIssuer.defaultMaxTokenLifetime
         let leeway = duration(map["leeway"], join(field, "leeway"), max: TrustedIssuer.maxLeeway, min: 0) ?? TrustedIssuer.defaultLeeway
         guard problems.count == before, let name, let iss, let source, let audiences else { return nil }
         return TrustedIssuer(
-            name: name, issuer: iss, keySource: source, audiences: audiences, algorithms: algorithms, maxTokenLifetime: lifetime, leeway: leeway,
+            name: name,
+            issuer: iss,
+            keySource: source,
+            audiences: audiences,
+            algorithms: algorithms,
+            maxTokenLifetime: lifetime,
+            leeway: leeway,
             allowInsecureLoopback: insecure
         )
     }
@@ -84,7 +95,14 @@ extension Reader {
 
     /// One `policies:` entry.
     mutating func policy(_ node: Node, _ field: String) -> TrustConfigLoader.PolicyDraft? {
-        guard let map = mapping(node, field, allowed: ["name", "issuer", "description", "conditions", "grant"], required: ["name", "issuer", "conditions", "grant"]) else {
+        guard
+            let map = mapping(
+                node,
+                field,
+                allowed: ["name", "issuer", "description", "conditions", "grant"],
+                required: ["name", "issuer", "conditions", "grant"]
+            )
+        else {
             return nil
         }
         let before = problems.count
@@ -145,7 +163,9 @@ extension Reader {
     }
 
     private mutating func grant(_ node: Node, _ field: String, policyName: String) -> TrustPolicy.Grant? {
-        let keys: Set<String> = ["audiences", "scopes", "default_scopes", "max_lifetime", "may_outlive_subject_token", "subject_claim", "claims", "client_id"]
+        let keys: Set<String> = [
+            "audiences", "scopes", "default_scopes", "max_lifetime", "may_outlive_subject_token", "subject_claim", "claims", "client_id",
+        ]
         guard let map = mapping(node, field, allowed: keys, required: ["audiences", "scopes"]) else { return nil }
         let before = problems.count
         let audiences = strings(map["audiences"], join(field, "audiences"), nonEmpty: true)
@@ -157,7 +177,8 @@ extension Reader {
         for scope in defaults ?? [] where !(scopes ?? []).contains(scope) {
             problem(map["default_scopes"], join(field, "default_scopes"), "\(scope.debugDescription) is not one of the granted scopes")
         }
-        let maxLifetime = duration(map["max_lifetime"], join(field, "max_lifetime"), max: TrustPolicy.Grant.maxMaxLifetime) ?? TrustPolicy.Grant.defaultMaxLifetime
+        let maxLifetime =
+            duration(map["max_lifetime"], join(field, "max_lifetime"), max: TrustPolicy.Grant.maxMaxLifetime) ?? TrustPolicy.Grant.defaultMaxLifetime
         let outlive = bool(map["may_outlive_subject_token"], join(field, "may_outlive_subject_token")) ?? false
         let subjectClaim = claimPath(map["subject_claim"], join(field, "subject_claim")) ?? ClaimPath(["sub"])
         var mapped: [String: ClaimPath] = [:]
@@ -178,8 +199,14 @@ extension Reader {
         let clientID = string(map["client_id"], join(field, "client_id")) ?? policyName
         guard problems.count == before, let audiences, let scopes else { return nil }
         return TrustPolicy.Grant(
-            audiences: audiences, scopes: scopes, defaultScopes: defaults, maxLifetime: maxLifetime, mayOutliveSubjectToken: outlive,
-            subjectClaim: subjectClaim, mappedClaims: mapped, clientID: clientID
+            audiences: audiences,
+            scopes: scopes,
+            defaultScopes: defaults,
+            maxLifetime: maxLifetime,
+            mayOutliveSubjectToken: outlive,
+            subjectClaim: subjectClaim,
+            mappedClaims: mapped,
+            clientID: clientID
         )
     }
 }

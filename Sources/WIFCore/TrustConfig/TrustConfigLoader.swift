@@ -58,11 +58,22 @@ public enum TrustConfigLoader {
             }
         }
         reader.checkUnique(issuers.map { ($0.0.name, $0.1) }, what: "issuer name")
-        reader.checkUnique(issuers.map { ($0.0.issuer, $0.1) }, what: "issuer URL", hint: "two issuers with one `iss` make trust ambiguous; give each cluster a unique --service-account-issuer")
+        reader.checkUnique(
+            issuers.map { ($0.0.issuer, $0.1) },
+            what: "issuer URL",
+            hint: "two issuers with one `iss` make trust ambiguous; give each cluster a unique --service-account-issuer"
+        )
         reader.checkUnique(policies.map { ($0.0.name, $0.1) }, what: "policy name")
         let issuerNames = Set(issuers.map(\.0.name))
         for (draft, location) in policies where !issuerNames.contains(draft.issuer) {
-            reader.problems.append(TrustConfigProblem(file: location.file, line: location.line, field: location.field + ".issuer", message: "no issuer is named \(draft.issuer.debugDescription)"))
+            reader.problems.append(
+                TrustConfigProblem(
+                    file: location.file,
+                    line: location.line,
+                    field: location.field + ".issuer",
+                    message: "no issuer is named \(draft.issuer.debugDescription)"
+                )
+            )
         }
         guard reader.problems.isEmpty else { throw TrustConfigError(problems: reader.problems) }
         return TrustConfig(
@@ -230,7 +241,14 @@ struct Reader {
         for (value, location) in values {
             if let first = seen[value] {
                 let message = "duplicate \(what) \(value.debugDescription) (first at \(first.file)\(first.line.map { ":\($0)" } ?? ""))"
-                problems.append(TrustConfigProblem(file: location.file, line: location.line, field: location.field, message: hint.map { "\(message): \($0)" } ?? message))
+                problems.append(
+                    TrustConfigProblem(
+                        file: location.file,
+                        line: location.line,
+                        field: location.field,
+                        message: hint.map { "\(message): \($0)" } ?? message
+                    )
+                )
             } else {
                 seen[value] = location
             }

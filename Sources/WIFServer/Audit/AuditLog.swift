@@ -1,5 +1,5 @@
-import WIFCore
 import Synchronization
+import WIFCore
 
 #if canImport(Glibc)
 import Glibc

@@ -28,7 +28,11 @@ struct TokenEndpoint: Sendable {
         let elapsed = ContinuousClock.now - started
         audit.record(
             AuditRecord(
-                time: clock.now(), requestID: context.id, clientAddress: context.remoteAddress?.ipAddress, grantType: grantName, outcome: outcome,
+                time: clock.now(),
+                requestID: context.id,
+                clientAddress: context.remoteAddress?.ipAddress,
+                grantType: grantName,
+                outcome: outcome,
                 latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             )
         )
@@ -43,7 +47,9 @@ struct TokenEndpoint: Sendable {
     /// A 405 for any other method on `/token`.
     func methodNotAllowed(_ request: Request, context: WIFRequestContext) -> Response {
         let error = ExchangeError(.methodNotAllowed, "the token endpoint accepts POST only")
-        audit.record(AuditRecord(time: clock.now(), requestID: context.id, clientAddress: context.remoteAddress?.ipAddress, failure: error, latencySeconds: 0))
+        audit.record(
+            AuditRecord(time: clock.now(), requestID: context.id, clientAddress: context.remoteAddress?.ipAddress, failure: error, latencySeconds: 0)
+        )
         var response = Self.errorResponse(OAuthErrorResponse(error, grant: nil))
         response.headers[.allow] = "POST"
         return response

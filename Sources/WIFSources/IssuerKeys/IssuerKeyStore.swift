@@ -1,9 +1,9 @@
 public import AsyncHTTPClient
-public import Logging
-public import WIFCore
 import FoundationEssentials
+public import Logging
 public import NIOCore
 import NIOHTTP1
+public import WIFCore
 
 /// Fetches and caches each trusted issuer's keys from its configured source, and only from there: nothing
 /// in a token ever names a URL that is fetched.
@@ -38,8 +38,12 @@ public actor IssuerKeyStore: IssuerKeySource {
     private var inFlight: [String: Task<JWKSet, any Error>] = [:]
 
     public init(
-        httpClient: HTTPClient, trustConfigFolder: TrustConfigDirectory?, development: DevelopmentIssuer?, clock: any WallClock,
-        limits: Limits = Limits(), logger: Logger
+        httpClient: HTTPClient,
+        trustConfigFolder: TrustConfigDirectory?,
+        development: DevelopmentIssuer?,
+        clock: any WallClock,
+        limits: Limits = Limits(),
+        logger: Logger
     ) {
         self.httpClient = httpClient
         self.trustConfigFolder = trustConfigFolder

@@ -1,5 +1,5 @@
-public import WIFCore
 import FoundationEssentials
+public import WIFCore
 
 /// wif's own signing keys, kept as PEM files (`*.pem`, PKCS#8 P-256) in a keys folder.
 ///

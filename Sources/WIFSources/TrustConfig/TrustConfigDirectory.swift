@@ -1,5 +1,5 @@
-public import WIFCore
 import FoundationEssentials
+public import WIFCore
 
 /// Reads a trust-config folder from disk: every `*.yaml` / `*.yml` file at its top level, in name order.
 public struct TrustConfigDirectory: Sendable {
