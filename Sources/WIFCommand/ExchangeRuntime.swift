@@ -37,13 +37,8 @@ struct ExchangeRuntime {
     }
 
     static func developmentIssuer(for config: TrustConfig, settings: ServerSettings, state: StateDirectory) throws -> DevelopmentIssuer? {
-        let names = config.issuers.filter { $0.keySource == .development }.map(\.name)
-        guard !names.isEmpty else { return nil }
-        guard settings.isLoopback else {
-            throw CommandFailure(
-                "trust-config issuer \(names.joined(separator: ", ")) uses the development key source, which wif allows only when listening on a loopback address; remove it from a production trust-config"
-            )
-        }
+        try settings.checkDevelopmentIssuers(in: config)
+        guard config.issuers.contains(where: { $0.keySource == .development }) else { return nil }
         return try DevelopmentIssuer.load(state: state)
     }
 }

@@ -86,6 +86,20 @@ struct TokenEndpointTests {
         #expect(claims["aud"] == "https://ledger.internal")
     }
 
+    @Test("a Kubernetes token extended to a year is accepted as the hour it is warned after, and the issued token ends there")
+    func extendedKubernetesToken() async throws {
+        let harness = try await ExchangeHarness.start()
+        defer { Task { await harness.stop() } }
+        var claims = harness.claims().objectValue!
+        claims["exp"] = .number(ExchangeHarness.now + 365 * 86400)
+        var kubernetes = claims["kubernetes.io"]!.objectValue!
+        kubernetes["warnafter"] = .number(ExchangeHarness.now + 300)
+        claims["kubernetes.io"] = .object(kubernetes)
+        let answer = try await harness.exchange(try TokenFactory.token(claims: .object(claims), key: SharedKeys.issuerRSA))
+        #expect(answer.status == 200, "\(answer.text)")
+        #expect(answer.body["expires_in"] == 300)
+    }
+
     @Test("an ES256 subject token verifies too, and the issuer's keys are fetched once for many requests")
     func keysFetchedOnce() async throws {
         let harness = try await ExchangeHarness.start()

@@ -10,7 +10,9 @@ public struct AnchoredRegex: @unchecked Sendable, Hashable {
         self.pattern = pattern
         // Compiled alone first: a pattern such as `a)|(b` would otherwise close the anchoring group early.
         _ = try Regex(pattern)
-        self.regex = try Regex("^(?:" + pattern + ")$")
+        // Unicode-scalar semantics: the default grapheme-cluster semantics compare canonically equivalent
+        // characters as equal, and claims must match code point by code point (RFC 7519 §7.3).
+        self.regex = try Regex("^(?:" + pattern + ")$").matchingSemantics(.unicodeScalar)
     }
 
     public func matches(_ text: String) -> Bool {

@@ -78,7 +78,7 @@ public enum PolicyEvaluator {
         if requestedTargets.isEmpty {
             audiences = [grant.audiences[0]]
         } else {
-            guard requestedTargets.allSatisfy(grant.audiences.contains) else {
+            guard requestedTargets.allSatisfy({ target in grant.audiences.contains { $0.isCodePointEqual(to: target) } }) else {
                 return .failure(
                     ExchangeError(.targetNotAllowed, "requested audience is not allowed", detail: "policy \(policy.name) grants \(grant.audiences)")
                 )

@@ -57,6 +57,35 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
+extension JSONValue {
+    /// Equality as RFC 7519 §7.3 requires for claims: strings (member names included) compare code point by
+    /// code point, never normalized. Swift's `String ==` treats canonically equivalent strings as equal
+    /// (`"caf\u{E9}" == "cafe\u{301}"`), which would let a condition or audience match a different value.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a.isCodePointEqual(to: b)
+        case (.array(let a), .array(let b)): return a.elementsEqual(b) { $0 == $1 }
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count else { return false }
+            return a.allSatisfy { key, value in
+                guard let index = b.index(forKey: key) else { return false }
+                return b[index].key.isCodePointEqual(to: key) && b[index].value == value
+            }
+        default: return false
+        }
+    }
+}
+
+extension String {
+    /// Code-point equality (RFC 7519 §7.3), unlike `==`, which compares canonical equivalence.
+    func isCodePointEqual(to other: String) -> Bool {
+        unicodeScalars.elementsEqual(other.unicodeScalars)
+    }
+}
+
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {

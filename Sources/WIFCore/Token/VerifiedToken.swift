@@ -102,7 +102,7 @@ extension UnverifiedToken {
         case nil: throw ExchangeError(.audienceNotAccepted, "subject token audience is not accepted", detail: "aud missing")
         default: throw .badClaims("aud is not a string or a non-empty array of strings")
         }
-        guard audiences.contains(where: issuer.audiences.contains) else {
+        guard audiences.contains(where: { aud in issuer.audiences.contains { $0.isCodePointEqual(to: aud) } }) else {
             throw ExchangeError(
                 .audienceNotAccepted,
                 "subject token audience is not accepted",
