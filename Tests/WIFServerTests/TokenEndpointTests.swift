@@ -139,6 +139,21 @@ struct TokenRefusalTests {
     static let exchange = GrantType.tokenExchange.rawValue
     static let jwt = TokenTypeURI.jwt
 
+    @Test("when the issuer publishes no usable key: 503 temporarily_unavailable with Retry-After, and no fetch per request")
+    func issuerKeysUnavailable() async throws {
+        let harness = try await ExchangeHarness.start()
+        defer { Task { await harness.stop() } }
+        harness.issuer.publish([])
+        let token = try harness.validToken()
+        let answer = try await harness.exchange(token)
+        harness.expectRefusal(
+            answer, status: 503, error: "temporarily_unavailable", description: "issuer keys are temporarily unavailable", reason: "issuer_keys_unavailable"
+        )
+        #expect(answer.headers["Retry-After"].first == "30")
+        _ = try await harness.exchange(token)
+        #expect(harness.issuer.hits == ["/.well-known/openid-configuration", "/jwks"])
+    }
+
     @Test("a tampered payload fails the signature check")
     func badSignature() async throws {
         let harness = try await ExchangeHarness.start()

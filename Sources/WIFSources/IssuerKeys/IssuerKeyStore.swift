@@ -19,6 +19,9 @@ public actor IssuerKeyStore: IssuerKeySource {
         public var maxResponseBytes = 256 * 1024
         public var maxAge: Double = 300
         public var unknownKeyRefreshInterval: Double = 30
+        /// After a failed fetch with no keys cached, requests fail fast for this long instead of each
+        /// triggering another fetch.
+        public var failureRetryInterval: Double = 5
         public init() {}
     }
 
@@ -35,6 +38,7 @@ public actor IssuerKeyStore: IssuerKeySource {
     private let limits: Limits
     private let logger: Logger
     private var entries: [String: Entry] = [:]
+    private var failedAt: [String: (time: Double, reason: String)] = [:]
     private var inFlight: [String: Task<JWKSet, any Error>] = [:]
 
     public init(
@@ -64,6 +68,9 @@ public actor IssuerKeyStore: IssuerKeySource {
                 return entry.keys
             }
         }
+        if entries[cacheKey] == nil, let failure = failedAt[cacheKey], now - failure.time < limits.failureRetryInterval {
+            throw ExchangeError(.issuerKeysUnavailable, "issuer keys are temporarily unavailable", detail: "issuer \(issuer.name): \(failure.reason) (retrying soon)")
+        }
         do {
             return try await refresh(issuer, cacheKey: cacheKey)
         } catch {
@@ -85,12 +92,14 @@ public actor IssuerKeyStore: IssuerKeySource {
         do {
             let keys = try await task.value
             entries[cacheKey] = Entry(keys: keys, fetchedAt: now, lastAttempt: now)
+            failedAt[cacheKey] = nil
             for skipped in keys.skipped {
                 logger.warning("issuer key skipped", metadata: ["issuer": "\(issuer.name)", "reason": "\(skipped)"])
             }
             return keys
         } catch {
             entries[cacheKey]?.lastAttempt = now
+            failedAt[cacheKey] = (now, "\(error)")
             throw error
         }
     }
