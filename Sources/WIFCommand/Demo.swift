@@ -67,7 +67,7 @@ struct Demo: AsyncParsableCommand {
             audit: .discarding,
             logger: logger
         )
-        server = try await LoopbackServer.start { onRunning in buildApplication(dependencies, onServerRunning: onRunning) }
+        server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
         let wifURL = settings.issuerURL
         let rebound = runtime.exchanger.config.issuers.filter { $0.issuer == issuer.issuerURL }
         step(2, "wif is serving at \(wifURL)")

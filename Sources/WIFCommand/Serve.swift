@@ -48,6 +48,11 @@ struct Serve: AsyncParsableCommand {
             port: portValue,
             issuerURL: issuerURL ?? environment("WIF_ISSUER_URL")
         )
+        guard settings.isLoopback || issuerURL != nil || environment("WIF_ISSUER_URL") != nil else {
+            throw CommandFailure(
+                "listening on \(settings.host) needs --issuer-url (or WIF_ISSUER_URL): the public https URL clients and APIs know wif by"
+            )
+        }
         let explicitKeys = keysDir ?? environment("WIF_KEYS_DIR")
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         do {
@@ -67,7 +72,7 @@ struct Serve: AsyncParsableCommand {
                     "signing_kid": "\(runtime.exchanger.minter.signingKey.keyID)",
                 ]
             )
-            let app = buildApplication(
+            let app = try buildApplication(
                 ServerDependencies(
                     settings: settings,
                     exchanger: runtime.exchanger,

@@ -41,7 +41,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
         maxBodyBytes: dependencies.settings.maxBodyBytes
     )
     router.post("/token") { request, context in await endpoint.handle(request, context: context) }
-    for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head] {
+    for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
         router.on("/token", method: method) { request, context in endpoint.methodNotAllowed(request, context: context) }
     }
 
@@ -67,13 +67,16 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
 /// The path of wif's JWKS (named as `jwks_uri` in its metadata).
 public let jwksPath = "/.well-known/jwks.json"
 
-/// The application `wif serve` runs and the tests start on an ephemeral port.
+/// The application `wif serve` runs and the tests start on an ephemeral port. Throws
+/// ``DevelopmentIssuerRefused`` when the trust-config uses the development issuer off loopback.
 public func buildApplication(
     _ dependencies: ServerDependencies,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) -> some ApplicationProtocol {
-    Application(
+) throws -> some ApplicationProtocol {
+    try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.config)
+    return Application(
         router: buildRouter(dependencies),
+        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
         configuration: .init(address: .hostname(dependencies.settings.host, port: dependencies.settings.port), serverName: "wif"),
         onServerRunning: onServerRunning,
         logger: dependencies.logger

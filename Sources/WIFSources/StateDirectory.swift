@@ -37,7 +37,7 @@ public struct StateDirectory: Sendable {
     /// and `replace` is false, so two processes never overwrite each other's new key.
     public func writeSecret(_ relative: String, _ text: String, replace: Bool = false) throws {
         let target = file(relative)
-        let temporary = target + ".tmp-\(getpid())"
+        let temporary = target + ".tmp-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else { throw StateDirectoryError("cannot create \(temporary)") }
         let bytes = Array(text.utf8)

@@ -22,10 +22,10 @@ public final class LoopbackServer: Sendable {
     /// Starts the application `make` builds; `make` must pass the given closure as `onServerRunning` and
     /// bind `127.0.0.1` port 0. Returns once the server accepts connections.
     public static func start<App: ApplicationProtocol>(
-        _ make: (@escaping @Sendable (any Channel) async -> Void) -> App
+        _ make: (@escaping @Sendable (any Channel) async -> Void) throws -> App
     ) async throws -> LoopbackServer {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = make { channel in
+        let app = try make { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
             continuation.finish()
         }

@@ -40,8 +40,13 @@ enum Fixtures {
         leeway: Int = 60
     ) -> TrustedIssuer {
         TrustedIssuer(
-            name: name, issuer: issuer, keySource: .jwksURL(issuer + "/jwks"), audiences: audiences, algorithms: algorithms,
-            maxTokenLifetime: maxTokenLifetime, leeway: leeway
+            name: name,
+            issuer: issuer,
+            keySource: .jwksURL(issuer + "/jwks"),
+            audiences: audiences,
+            algorithms: algorithms,
+            maxTokenLifetime: maxTokenLifetime,
+            leeway: leeway
         )
     }
 
@@ -89,7 +94,10 @@ enum Fixtures {
 
     /// Parses and verifies `token` the way the exchange pipeline does: the issuer is selected by exact `iss`.
     static func verify(
-        _ token: String, issuer: TrustedIssuer = issuer(), keys: JWKSet = keys, now: Double = now
+        _ token: String,
+        issuer: TrustedIssuer = issuer(),
+        keys: JWKSet = keys,
+        now: Double = now
     ) throws(ExchangeError) -> VerifiedToken {
         let unverified = try UnverifiedToken(parsing: token)
         guard let selected = TrustConfig(issuers: [issuer], policies: []).issuer(forIss: unverified.issuer) else {

@@ -261,16 +261,26 @@ struct PolicyEvaluatorTests {
         mappedClaims: [String: ClaimPath] = [:]
     ) -> TrustPolicy {
         TrustPolicy(
-            name: name, issuer: "cluster", conditions: [ClaimCondition(claim: ClaimPath(["sub"]), matcher: .equals(.string(sub)))],
+            name: name,
+            issuer: "cluster",
+            conditions: [ClaimCondition(claim: ClaimPath(["sub"]), matcher: .equals(.string(sub)))],
             grant: .init(
-                audiences: audiences, scopes: scopes, defaultScopes: defaultScopes, maxLifetime: maxLifetime, mayOutliveSubjectToken: mayOutlive,
-                subjectClaim: subjectClaim, mappedClaims: mappedClaims, clientID: "client-" + name
+                audiences: audiences,
+                scopes: scopes,
+                defaultScopes: defaultScopes,
+                maxLifetime: maxLifetime,
+                mayOutliveSubjectToken: mayOutlive,
+                subjectClaim: subjectClaim,
+                mappedClaims: mappedClaims,
+                clientID: "client-" + name
             )
         )
     }
 
     static func decide(
-        _ policies: [TrustPolicy], request: ExchangeRequest = ExchangeRequest(subjectToken: "unused"), claims: JSONValue = Fixtures.claims(),
+        _ policies: [TrustPolicy],
+        request: ExchangeRequest = ExchangeRequest(subjectToken: "unused"),
+        claims: JSONValue = Fixtures.claims(),
         now: Double = now
     ) -> PolicyDecision {
         PolicyEvaluator.decide(token: Fixtures.verified(claims), request: request, policies: policies, now: now)
@@ -357,7 +367,9 @@ struct PolicyEvaluatorTests {
 
     @Test("an audience the grant does not name is targetNotAllowed, for the whole request")
     func audienceNotGranted() {
-        for audiences in [["https://evil.internal"], ["https://api.internal", "https://evil.internal"], ["https://api.internal https://other.internal"]] {
+        for audiences in [
+            ["https://evil.internal"], ["https://api.internal", "https://evil.internal"], ["https://api.internal https://other.internal"],
+        ] {
             let request = ExchangeRequest(subjectToken: "t", audiences: audiences)
             let error = Self.failure(Self.decide([Self.policy("app")], request: request))
             #expect(error?.code == .targetNotAllowed)
@@ -380,14 +392,18 @@ struct PolicyEvaluatorTests {
     @Test("requested audiences and resources are issued in order, duplicates once")
     func requestedTargets() throws {
         let request = ExchangeRequest(
-            subjectToken: "t", audiences: ["https://other.internal", "https://api.internal", "https://other.internal"], resources: ["https://api.internal"]
+            subjectToken: "t",
+            audiences: ["https://other.internal", "https://api.internal", "https://other.internal"],
+            resources: ["https://api.internal"]
         )
         #expect(try Self.grant(Self.decide([Self.policy("app")], request: request)).audiences == ["https://other.internal", "https://api.internal"])
     }
 
     @Test(
         "a resource that is not an absolute URI without fragment is targetNotAllowed (security-cases.md case 83)",
-        arguments: ["/relative", "https://api.internal#frag", "javascript:alert(1)", "data:text/plain,x", "not a uri", "api.internal", ":x", "https:"]
+        arguments: [
+            "/relative", "https://api.internal#frag", "javascript:alert(1)", "data:text/plain,x", "not a uri", "api.internal", ":x", "https:",
+        ]
     )
     func badResource(_ resource: String) {
         let policy = Self.policy("app", audiences: [resource, "https://api.internal"])

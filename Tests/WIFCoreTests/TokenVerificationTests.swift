@@ -11,7 +11,10 @@ struct TokenVerificationTests {
 
     /// Verifies `token` and returns the refusal, if any.
     static func refusal(
-        of token: String, issuer: TrustedIssuer = Fixtures.issuer(), keys: JWKSet = Fixtures.keys, now: Double = now
+        of token: String,
+        issuer: TrustedIssuer = Fixtures.issuer(),
+        keys: JWKSet = Fixtures.keys,
+        now: Double = now
     ) -> ExchangeError? {
         WIFCoreTests.refusal { () throws(ExchangeError) -> VerifiedToken in try Fixtures.verify(token, issuer: issuer, keys: keys, now: now) }
     }
@@ -62,7 +65,10 @@ struct TokenVerificationTests {
         for algorithm in [JWSAlgorithm.rs256, .rs384, .rs512, .ps256, .ps384, .ps512] {
             let header: JSONValue = ["alg": .string(algorithm.rawValue), "kid": "rsa-any"]
             let token = Fixtures.raw(
-                header: String(decoding: header.serialized(), as: UTF8.self), payload: Self.payload, key: Fixtures.rsaUnpinned, algorithm: algorithm
+                header: String(decoding: header.serialized(), as: UTF8.self),
+                payload: Self.payload,
+                key: Fixtures.rsaUnpinned,
+                algorithm: algorithm
             )
             #expect(try Fixtures.verify(token).algorithm == algorithm)
         }
@@ -680,7 +686,10 @@ struct TokenVerificationTests {
         #expect(Self.refusal(of: expired)?.code == .signatureInvalid)
         // An unknown kid under a disallowed algorithm is an algorithm failure.
         let header = #"{"alg":"ES384","kid":"nope"}"#
-        #expect(Self.refusal(of: Fixtures.raw(header: header, payload: Self.payload, key: Fixtures.p384), issuer: Fixtures.issuer(algorithms: [.es256]))?.code == .algorithmNotAllowed)
+        #expect(
+            Self.refusal(of: Fixtures.raw(header: header, payload: Self.payload, key: Fixtures.p384), issuer: Fixtures.issuer(algorithms: [.es256]))?
+                .code == .algorithmNotAllowed
+        )
         // A wrong typ wins over everything after it.
         let typed = Fixtures.raw(header: #"{"alg":"ES256","kid":"nope","typ":"at+jwt"}"#, payload: Self.payload, key: Fixtures.attacker)
         #expect(Self.refusal(of: typed)?.code == .tokenTypeNotAccepted)

@@ -97,8 +97,20 @@ final class ExchangeHarness: Sendable {
             audit: AuditLog { line in box.append(line) },
             logger: logger
         )
-        let server = try await LoopbackServer.start { onRunning in buildApplication(dependencies, onServerRunning: onRunning) }
+        let server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
         return ExchangeHarness(issuer: issuer, server: server, client: client, clock: clock, auditBox: box)
+    }
+
+    /// Runs `body` against a fresh harness and always stops it, awaiting the shutdown.
+    static func with(_ body: (ExchangeHarness) async throws -> Void) async throws {
+        let harness = try await start()
+        do {
+            try await body(harness)
+        } catch {
+            await harness.stop()
+            throw error
+        }
+        await harness.stop()
     }
 
     func stop() async {

@@ -82,12 +82,14 @@ public struct TokenExchanger: Sendable {
                     detail: "iss \(unverified.issuer.debugDescription) is not configured"
                 )
             }
+            try unverified.checkHeader(for: issuer)
             let keys = try await keySource.keys(for: issuer, keyID: unverified.keyID)
             token = try unverified.verify(issuer: issuer, keys: keys, now: now)
         } catch {
+            // Every step throws ExchangeError; the cast only satisfies the untyped `catch`.
             return ExchangeOutcome(
                 request: request,
-                result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error", detail: "\(error)"))
+                result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error"))
             )
         }
         let decision = PolicyEvaluator.decide(token: token, request: request, policies: config.policies(for: token.issuer), now: now)

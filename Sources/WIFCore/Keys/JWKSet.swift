@@ -104,7 +104,7 @@ public struct JWKSet: Sendable {
         case "RSA":
             let n = try bytes("n")
             let e = try bytes("e")
-            guard e.count <= 4, let last = e.last, last & 1 == 1, e.reduce(0, { $0 << 8 | UInt64($1) }) >= 3 else {
+            guard e.count <= 4, let last = e.last, last & 1 == 1, e.reduce(0, { $0 << 8 | UInt64($1) }) >= 65537 else {
                 throw JWKSetError("unacceptable RSA public exponent")
             }
             let key: _RSA.Signing.PublicKey

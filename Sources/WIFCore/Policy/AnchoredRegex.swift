@@ -15,8 +15,13 @@ public struct AnchoredRegex: @unchecked Sendable, Hashable {
         self.regex = try Regex("^(?:" + pattern + ")$").matchingSemantics(.unicodeScalar)
     }
 
+    /// Longest claim value a regex is run on; longer values never match. Swift's `Regex` backtracks, so
+    /// the input is bounded (security-cases.md case 79).
+    public static let maxInputLength = 1024
+
     public func matches(_ text: String) -> Bool {
-        (try? regex.wholeMatch(in: text)) != nil
+        guard text.utf8.count <= Self.maxInputLength else { return false }
+        return (try? regex.wholeMatch(in: text)) != nil
     }
 
     public static func == (lhs: AnchoredRegex, rhs: AnchoredRegex) -> Bool { lhs.pattern == rhs.pattern }

@@ -61,3 +61,19 @@ public struct ConditionResult: Sendable, Hashable {
     public let passed: Bool
     public let reason: String
 }
+
+extension ClaimCondition {
+    /// Claims every token of an issuer carries alike; a condition on them alone admits the whole issuer.
+    static let issuerWideClaims: Set<String> = ["iss", "aud", "exp", "iat", "nbf", "jti"]
+
+    /// Whether this condition tells one workload from another: not on an issuer-wide claim, and not a
+    /// pattern that matches anything (`*`, `.*`).
+    public var narrowsIdentity: Bool {
+        guard let first = claim.segments.first, !(claim.segments.count == 1 && Self.issuerWideClaims.contains(first)) else { return false }
+        switch matcher {
+        case .glob(let pattern): return !pattern.isWildcardOnly
+        case .regex(let regex): return ![".*", ".+", "(.*)", "(.+)", "[\\s\\S]*", "(?s).*"].contains(regex.pattern)
+        default: return true
+        }
+    }
+}

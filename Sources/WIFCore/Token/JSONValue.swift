@@ -79,13 +79,6 @@ extension JSONValue {
     }
 }
 
-extension String {
-    /// Code-point equality (RFC 7519 §7.3), unlike `==`, which compares canonical equivalence.
-    func isCodePointEqual(to other: String) -> Bool {
-        unicodeScalars.elementsEqual(other.unicodeScalars)
-    }
-}
-
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {

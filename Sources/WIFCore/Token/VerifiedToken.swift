@@ -28,17 +28,7 @@ extension UnverifiedToken {
         now: Double,
         acceptedTypes: Set<String> = subjectTokenTypes
     ) throws(ExchangeError) -> VerifiedToken {
-        precondition(issuer.issuer == self.issuer, "keys must come from the issuer selected by iss")
-        if let type, !acceptedTypes.contains(type.lowercased()) {
-            throw ExchangeError(.tokenTypeNotAccepted, "subject token type is not accepted", detail: "typ \(type.debugDescription)")
-        }
-        guard issuer.algorithms.contains(algorithm) else {
-            throw ExchangeError(
-                .algorithmNotAllowed,
-                "subject token algorithm is not allowed",
-                detail: "alg \(algorithm.rawValue) not allowed for issuer \(issuer.name)"
-            )
-        }
+        try checkHeader(for: issuer, acceptedTypes: acceptedTypes)
         guard let key = keys.key(for: keyID) else {
             throw ExchangeError(
                 .keyNotFound,
@@ -58,6 +48,25 @@ extension UnverifiedToken {
             throw ExchangeError(.signatureInvalid, "subject token signature is invalid")
         }
         return try checkClaims(issuer: issuer, key: key, now: now)
+    }
+
+    /// The checks that need no key: `iss` is the issuer's (code point for code point), the header `typ` is
+    /// accepted and `alg` is in the issuer's allow-list. Run before any key lookup, so a token refused here
+    /// never causes a key fetch.
+    public func checkHeader(for issuer: TrustedIssuer, acceptedTypes: Set<String> = subjectTokenTypes) throws(ExchangeError) {
+        guard issuer.issuer.isCodePointEqual(to: self.issuer) else {
+            throw ExchangeError(.issuerNotTrusted, "subject token issuer is not trusted", detail: "iss does not belong to issuer \(issuer.name)")
+        }
+        if let type, !acceptedTypes.contains(type.lowercased()) {
+            throw ExchangeError(.tokenTypeNotAccepted, "subject token type is not accepted", detail: "typ \(type.debugDescription)")
+        }
+        guard issuer.algorithms.contains(algorithm) else {
+            throw ExchangeError(
+                .algorithmNotAllowed,
+                "subject token algorithm is not allowed",
+                detail: "alg \(algorithm.rawValue) not allowed for issuer \(issuer.name)"
+            )
+        }
     }
 
     private func checkClaims(issuer: TrustedIssuer, key: VerificationKey, now: Double) throws(ExchangeError) -> VerifiedToken {

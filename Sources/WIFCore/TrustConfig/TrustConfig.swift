@@ -18,7 +18,7 @@ public struct TrustConfig: Sendable {
     /// The issuer whose `issuer` equals `iss` exactly (no normalization of case, slashes or Unicode).
     public func issuer(forIss iss: String) -> TrustedIssuer? {
         // Swift's String == compares canonical equivalence; trust needs code-point equality.
-        guard let index = issuersByIss[iss], issuers[index].issuer.unicodeScalars.elementsEqual(iss.unicodeScalars) else { return nil }
+        guard let index = issuersByIss[iss], issuers[index].issuer.isCodePointEqual(to: iss) else { return nil }
         return issuers[index]
     }
 

@@ -119,6 +119,13 @@ extension Reader {
             for (index, conditionNode) in nodes.enumerated() {
                 if let condition = condition(conditionNode, "\(field).conditions[\(index)]") { conditions.append(condition) }
             }
+            if !conditions.isEmpty, !conditions.contains(where: \.narrowsIdentity) {
+                problem(
+                    list,
+                    join(field, "conditions"),
+                    "no condition narrows which workload this is (conditions on iss, aud or time claims and match-anything patterns hold for every token of the issuer): add one on sub or an identity claim"
+                )
+            }
         }
         var issuedGrant: TrustPolicy.Grant?
         if let grantNode = map["grant"] { issuedGrant = grant(grantNode, join(field, "grant"), policyName: name ?? "") }

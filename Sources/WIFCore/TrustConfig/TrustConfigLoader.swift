@@ -25,6 +25,9 @@ public enum TrustConfigLoader {
         var reader = Reader()
         var issuers: [(TrustedIssuer, Location)] = []
         var policies: [(PolicyDraft, Location)] = []
+        // Names of every issuer entry, valid or not, so that a policy naming a broken issuer is not also
+        // reported as naming an unknown one.
+        var declaredIssuerNames: Set<String> = []
         for file in files {
             reader.file = file.name
             reader.visited = 0
@@ -36,7 +39,7 @@ public enum TrustConfigLoader {
             do {
                 root = try Yams.compose(yaml: file.contents)
             } catch let error as YamlError {
-                reader.problem(nil, "", "YAML syntax error: \(error)")
+                reader.problems.append(TrustConfigProblem(file: file.name, line: error.line, field: "", message: "YAML syntax error: \(error)"))
                 continue
             } catch {
                 reader.problem(nil, "", "YAML syntax error: \(error)")
@@ -47,6 +50,7 @@ public enum TrustConfigLoader {
             if let list = top["issuers"] {
                 for (index, node) in reader.sequence(list, "issuers").enumerated() {
                     let field = "issuers[\(index)]"
+                    if let name = node["name"]?.scalar?.string { declaredIssuerNames.insert(name) }
                     if let issuer = reader.issuer(node, field) { issuers.append((issuer, Location(file: file.name, line: node.line, field: field))) }
                 }
             }
@@ -64,8 +68,7 @@ public enum TrustConfigLoader {
             hint: "two issuers with one `iss` make trust ambiguous; give each cluster a unique --service-account-issuer"
         )
         reader.checkUnique(policies.map { ($0.0.name, $0.1) }, what: "policy name")
-        let issuerNames = Set(issuers.map(\.0.name))
-        for (draft, location) in policies where !issuerNames.contains(draft.issuer) {
+        for (draft, location) in policies where !declaredIssuerNames.contains(draft.issuer) {
             reader.problems.append(
                 TrustConfigProblem(
                     file: location.file,
@@ -258,4 +261,15 @@ struct Reader {
 
 extension Node {
     var line: Int? { mark?.line }
+}
+
+extension YamlError {
+    /// The 1-based line of a syntax error, where Yams reports one.
+    var line: Int? {
+        switch self {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        case .duplicatedKeysInMapping(_, let context): context.mark.line
+        default: nil
+        }
+    }
 }

@@ -47,13 +47,14 @@ public struct TrustPolicy: Sendable, Hashable {
             mappedClaims: [String: ClaimPath] = [:],
             clientID: String
         ) {
+            precondition(!audiences.isEmpty, "a grant names at least one audience")
             self.audiences = audiences
             self.scopes = scopes
             self.defaultScopes = defaultScopes
             self.maxLifetime = maxLifetime
             self.mayOutliveSubjectToken = mayOutliveSubjectToken
             self.subjectClaim = subjectClaim
-            self.mappedClaims = mappedClaims
+            self.mappedClaims = mappedClaims.filter { !ReservedClaims.names.contains($0.key) }
             self.clientID = clientID
         }
     }

@@ -3,6 +3,10 @@ import WIFCore
 
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// Where audit records go: one JSON object per line, one line per `/token` decision. Never the tokens.
@@ -23,7 +27,7 @@ public struct AuditLog: Sendable {
                 bytes.append(0x0A)
                 var offset = 0
                 while offset < bytes.count {
-                    let written = bytes[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+                    let written = bytes[offset...].withUnsafeBytes { systemWrite(1, $0.baseAddress, $0.count) }
                     guard written > 0 else { return }
                     offset += written
                 }

@@ -69,7 +69,11 @@ public actor IssuerKeyStore: IssuerKeySource {
             }
         }
         if entries[cacheKey] == nil, let failure = failedAt[cacheKey], now - failure.time < limits.failureRetryInterval {
-            throw ExchangeError(.issuerKeysUnavailable, "issuer keys are temporarily unavailable", detail: "issuer \(issuer.name): \(failure.reason) (retrying soon)")
+            throw ExchangeError(
+                .issuerKeysUnavailable,
+                "issuer keys are temporarily unavailable",
+                detail: "issuer \(issuer.name): \(failure.reason) (retrying soon)"
+            )
         }
         do {
             return try await refresh(issuer, cacheKey: cacheKey)
@@ -85,7 +89,21 @@ public actor IssuerKeyStore: IssuerKeySource {
 
     private func refresh(_ issuer: TrustedIssuer, cacheKey: String) async throws -> JWKSet {
         if let running = inFlight[cacheKey] { return try await running.value }
-        let task = Task { try await self.fetch(issuer) }
+        entries[cacheKey]?.lastAttempt = clock.now()
+        let deadline = limits.timeout
+        // One deadline over the whole fetch: AsyncHTTPClient's request timeout stops at the response head,
+        // so a source trickling its body would otherwise hold the fetch (and every waiter) forever.
+        let task = Task {
+            try await withThrowingTaskGroup(of: JWKSet.self) { group in
+                group.addTask { try await self.fetch(issuer) }
+                group.addTask {
+                    try await Task.sleep(for: .nanoseconds(deadline.nanoseconds))
+                    throw KeySourceError("key fetch took longer than \(deadline.nanoseconds / 1_000_000_000) s")
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        }
         inFlight[cacheKey] = task
         defer { inFlight[cacheKey] = nil }
         let now = clock.now()
@@ -120,7 +138,7 @@ public actor IssuerKeyStore: IssuerKeySource {
         case .discovery:
             let base = issuer.issuer.hasSuffix("/") ? String(issuer.issuer.dropLast()) : issuer.issuer
             let document = try JSONValue.parse(try await get(base + "/.well-known/openid-configuration", issuer: issuer))
-            guard document["issuer"]?.stringValue == issuer.issuer else {
+            guard let discovered = document["issuer"]?.stringValue, discovered.isCodePointEqual(to: issuer.issuer) else {
                 throw KeySourceError("discovery document names a different issuer")
             }
             guard let jwksURI = document["jwks_uri"]?.stringValue else { throw KeySourceError("discovery document has no jwks_uri") }
