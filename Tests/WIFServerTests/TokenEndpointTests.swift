@@ -270,6 +270,24 @@ struct TokenRefusalTests {
         }
     }
 
+    @Test("an algorithm outside the issuer's allow-list is refused before any key lookup, even with an unknown kid")
+    func algorithmOutsideAllowList() async throws {
+        try await ExchangeHarness.with { harness in
+            let key = SharedKeys.issuerRSA.with(keyID: "never-published")
+            let header = JSONValue.object(["alg": "PS256", "kid": "never-published", "typ": "JWT"]).serialized()
+            let token = try TokenFactory.raw(header: header, payload: harness.claims().serialized(), key: key, algorithm: .ps256)
+            let answer = try await harness.exchange(token)
+            harness.expectRefusal(
+                answer,
+                status: 400,
+                error: "invalid_request",
+                description: "subject token algorithm is not allowed",
+                reason: "algorithm_not_allowed"
+            )
+            #expect(harness.issuer.hits.isEmpty)
+        }
+    }
+
     @Test("HS256 keyed with the issuer's public key is refused")
     func hmacWithPublicKey() async throws {
         try await ExchangeHarness.with { harness in
