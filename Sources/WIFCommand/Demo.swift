@@ -149,7 +149,7 @@ struct Demo: AsyncParsableCommand {
     private func postToken(_ client: HTTPClient, _ base: String, _ parameters: [String: String]) async throws -> (Int, [UInt8]) {
         var fields = ["grant_type": GrantType.tokenExchange.rawValue, "subject_token_type": TokenTypeURI.jwt]
         fields.merge(parameters) { $1 }
-        let body = fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(formEncode($0.value))" }.joined(separator: "&")
+        let body = FormEncoding.body(fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
         var request = HTTPClientRequest(url: base + "/token")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -162,24 +162,6 @@ struct Demo: AsyncParsableCommand {
         let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
         return Array(buffer: try await response.body.collect(upTo: 1 << 20))
     }
-}
-
-/// Percent-encodes a form value (RFC 3986 unreserved characters stay as they are).
-func formEncode(_ value: String) -> String {
-    var out = ""
-    for byte in value.utf8 {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-            out.unicodeScalars.append(Unicode.Scalar(byte))
-        default:
-            let hex = Array("0123456789ABCDEF".unicodeScalars)
-            out.unicodeScalars.append("%")
-            out.unicodeScalars.append(hex[Int(byte >> 4)])
-            out.unicodeScalars.append(hex[Int(byte & 0xF)])
-        }
-    }
-    return out
 }
 
 extension TrustConfig {

@@ -119,6 +119,7 @@ struct JWKSetTests {
                 ["kty": "OKP", "crv": "Ed25519", "x": .string(Base64URL.encode([UInt8](repeating: 9, count: 31)))] as JSONValue
             ),
             Case("RSA e = 1", rsaJWK(["e": "AQ"])),
+            Case("RSA e = 3", rsaJWK(["e": "Aw"])),
             Case("RSA even e", rsaJWK(["e": "AQAA"])),
             Case("RSA e of 5 bytes", rsaJWK(["e": .string(Base64URL.encode([1, 0, 0, 0, 1]))])),
             Case("RSA modulus of 1024 bits", rsaJWK(["n": .string(Base64URL.encode([0xC1] + [UInt8](repeating: 0x5B, count: 126) + [0x01]))])),

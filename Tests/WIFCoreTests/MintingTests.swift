@@ -158,6 +158,24 @@ struct MintingTests {
         #expect(error?.code == .tokenTypeNotAccepted)
     }
 
+    @Test("the minted token verifies with the published JWKS when wif is the issuer and at+jwt is asked for")
+    func mintedTokenVerifies() throws {
+        let grant = try Self.grant()
+        let token = try Self.minter.mint(grant, tokenID: "jti-2")
+        let keys = try JWKSet.parse(publishedJWKS([Self.signingKey]).serialized())
+        let verified = try UnverifiedToken(parsing: token).verify(
+            issuer: Self.wifIssuer,
+            keys: keys,
+            now: Fixtures.now + 1,
+            acceptedTypes: ["at+jwt"]
+        )
+        #expect(verified.subject == Fixtures.subject)
+        #expect(verified.keyID == Self.signingKey.keyID)
+        #expect(verified.algorithm == .es256)
+        #expect(verified.expiresAt == Double(grant.expiresAt))
+        #expect(verified.tokenID == "jti-2")
+    }
+
     @Test("the minted claims pass wif's own verification when signed as a plain JWT")
     func claimsVerify() throws {
         let grant = try Self.grant()

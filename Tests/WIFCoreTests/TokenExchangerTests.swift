@@ -117,6 +117,32 @@ struct TokenExchangerTests {
         #expect(source.requested.isEmpty)
     }
 
+    @Test("a token refused by its header is refused before any key fetch")
+    func headerBeforeFetch() async {
+        let source = Self.source()
+        let payload = String(decoding: Fixtures.claims().serialized(), as: UTF8.self)
+        let headers: [(String, ExchangeError.Code)] = [
+            (#"{"alg":"ES256","kid":"ec-1","typ":"at+jwt"}"#, .tokenTypeNotAccepted),
+            (#"{"alg":"ES256","kid":"ec-1","jku":"https://attacker.test/jwks"}"#, .tokenHeaderUnsupported),
+            (#"{"alg":"none"}"#, .algorithmNotAllowed),
+        ]
+        for (header, code) in headers {
+            let outcome = await Self.exchanger(source).exchange(
+                ExchangeRequest(subjectToken: Fixtures.raw(header: header, payload: payload)),
+                now: Fixtures.now
+            )
+            #expect(outcome.result.failureCode == code)
+        }
+        let restricted = TokenExchanger(
+            config: TrustConfig(issuers: [Fixtures.issuer(algorithms: [.rs256])], policies: []),
+            keySource: source,
+            minter: Self.minter
+        )
+        let outcome = await restricted.exchange(ExchangeRequest(subjectToken: Fixtures.token()), now: Fixtures.now)
+        #expect(outcome.result.failureCode == .algorithmNotAllowed)
+        #expect(source.requested.isEmpty)
+    }
+
     @Test("keys come only from the issuer selected by iss (security-cases.md case 40)")
     func crossIssuerKeys() async {
         let source = Self.source()

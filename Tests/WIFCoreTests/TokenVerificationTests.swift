@@ -679,6 +679,44 @@ struct TokenVerificationTests {
         }
     }
 
+    @Test("verify refuses a token whose iss is not the given issuer's, code point for code point")
+    func issuerMismatch() throws {
+        let token = try UnverifiedToken(parsing: Fixtures.token())
+        let other = Fixtures.issuer(issuer: "https://other.test")
+        let error = WIFCoreTests.refusal { () throws(ExchangeError) -> VerifiedToken in
+            try token.verify(issuer: other, keys: Fixtures.keys, now: Self.now)
+        }
+        #expect(error?.code == .issuerNotTrusted)
+        let nfd = try UnverifiedToken(parsing: Fixtures.token(Fixtures.claims(["iss": "https://cafe\u{301}.test"])))
+        let nfc = Fixtures.issuer(issuer: "https://caf\u{E9}.test")
+        #expect(WIFCoreTests.refusal { () throws(ExchangeError) in try nfd.checkHeader(for: nfc) }?.code == .issuerNotTrusted)
+    }
+
+    @Test("the header checks need no key: typ, then the algorithm allow-list")
+    func headerChecks() throws {
+        let typed = try UnverifiedToken(parsing: Fixtures.raw(header: #"{"alg":"ES256","kid":"ec-1","typ":"at+jwt"}"#, payload: Self.payload))
+        #expect(WIFCoreTests.refusal { () throws(ExchangeError) in try typed.checkHeader(for: Fixtures.issuer()) }?.code == .tokenTypeNotAccepted)
+        #expect(WIFCoreTests.refusal { () throws(ExchangeError) in try typed.checkHeader(for: Fixtures.issuer(), acceptedTypes: ["at+jwt"]) } == nil)
+        let es256 = try UnverifiedToken(parsing: Fixtures.token())
+        #expect(
+            WIFCoreTests.refusal { () throws(ExchangeError) in try es256.checkHeader(for: Fixtures.issuer(algorithms: [.rs256])) }?.code
+                == .algorithmNotAllowed
+        )
+        #expect(WIFCoreTests.refusal { () throws(ExchangeError) in try es256.checkHeader(for: Fixtures.issuer()) } == nil)
+    }
+
+    @Test("a caller may accept another typ explicitly; the default set stays closed")
+    func acceptedTypesParameter() throws {
+        let token = try UnverifiedToken(parsing: Fixtures.raw(header: #"{"alg":"ES256","kid":"ec-1","typ":"at+jwt"}"#, payload: Self.payload))
+        #expect(throws: Never.self) { try token.verify(issuer: Fixtures.issuer(), keys: Fixtures.keys, now: Self.now, acceptedTypes: ["at+jwt"]) }
+        #expect(!UnverifiedToken.subjectTokenTypes.contains("at+jwt"))
+        let plain = try UnverifiedToken(parsing: Fixtures.token())
+        let error = WIFCoreTests.refusal { () throws(ExchangeError) in
+            try plain.verify(issuer: Fixtures.issuer(), keys: Fixtures.keys, now: Self.now, acceptedTypes: ["at+jwt"])
+        }
+        #expect(error?.code == .tokenTypeNotAccepted)
+    }
+
     @Test("checks type, then algorithm, then key, then signature, then claims")
     func order() {
         // An expired token with a bad signature is a signature failure: claims are never read before it.

@@ -332,6 +332,26 @@ struct TrustConfigLoaderTests {
         #expect(problems.map(\.field) == ["issuers[0].leeway"])
     }
 
+    @Test(
+        "a policy whose conditions hold for every token of its issuer is refused (security-cases.md case 71)",
+        arguments: [
+            Case("aud only", ["- claim: aud", "  equals: wif"]),
+            Case("iss only", ["- claim: iss", "  equals: https://issuer.test"]),
+            Case("sub glob *", ["- claim: sub", "  glob: '*'"]),
+            Case("sub regex .*", ["- claim: sub", "  regex: '.*'"]),
+        ]
+    )
+    func issuerWideConditions(_ conditions: Case<[String]>) {
+        let problems = Self.problems(Self.minimal(conditionLines: conditions.value))
+        #expect(problems.map(\.field) == ["policies[0].conditions"])
+    }
+
+    @Test("a condition on sub or an identity claim narrows the policy")
+    func narrowingConditions() {
+        #expect(Self.problems(Self.minimal(conditionLines: ["- claim: aud", "  equals: wif", "- claim: sub", "  glob: 'repo:acme/*'"])).isEmpty)
+        #expect(Self.problems(Self.minimal(conditionLines: ["- claim: repository_id", "  equals: 42"])).isEmpty)
+    }
+
     @Test("a policy naming an unknown issuer is refused")
     func unknownIssuer() {
         let problems = Self.problems(Self.minimal().replacing("    issuer: cluster", with: "    issuer: clutser"))

@@ -172,21 +172,7 @@ final class ExchangeHarness: Sendable {
     }
 
     static func form(_ fields: [(String, String)]) -> String {
-        fields.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
-    }
-
-    static func encode(_ value: String) -> String {
-        var out = ""
-        for byte in value.utf8 {
-            if (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || [0x2D, 0x2E, 0x5F, 0x7E].contains(byte)
-            {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded
-            }
-        }
-        return out
+        FormEncoding.body(fields)
     }
 
     var audit: [JSONValue] { auditBox.lines.withLock { $0 } }
@@ -231,8 +217,4 @@ final class AuditBox: Sendable {
         let record = (try? JSONValue.parse(line)) ?? .null
         lines.withLock { $0.append(record) }
     }
-}
-
-extension String {
-    fileprivate var leftPadded: String { count == 1 ? "0" + self : self }
 }
