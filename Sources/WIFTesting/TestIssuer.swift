@@ -15,6 +15,7 @@ public final class TestIssuer: Sendable {
         var keys: [TestKey]
         var hits: [String] = []
         var url = ""
+        var trickle = false
     }
 
     /// The `iss` of its tokens: `http://127.0.0.1:<port>`.
@@ -41,11 +42,24 @@ public final class TestIssuer: Sendable {
             return Self.json(body)
         }
         router.get("/jwks") { _, _ -> Response in
-            let keys = state.withLock { state in
+            let (keys, trickle) = state.withLock { state in
                 state.hits.append("/jwks")
-                return state.keys
+                return (state.keys, state.trickle)
             }
-            return Self.json(.object(["keys": .array(keys.map(\.publicJWK))]))
+            let body = JSONValue.object(["keys": .array(keys.map(\.publicJWK))]).serialized()
+            guard trickle else { return Self.json(body) }
+            // A hostile or broken source: the status and headers at once, then one byte a second.
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody { writer in
+                    for byte in body {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: .seconds(1))
+                    }
+                    try await writer.finish(nil)
+                }
+            )
         }
         let server = try await LoopbackServer.start { onRunning in
             Application(
@@ -64,6 +78,9 @@ public final class TestIssuer: Sendable {
 
     /// Replaces the published keys (rotation).
     public func publish(_ keys: [TestKey]) { state.withLock { $0.keys = keys } }
+
+    /// Makes the JWKS answer at once but send its body one byte a second (a trickling source).
+    public func trickleJWKS(_ on: Bool) { state.withLock { $0.trickle = on } }
 
     /// The paths requested so far.
     public var hits: [String] { state.withLock { $0.hits } }
@@ -107,10 +124,14 @@ public final class TestIssuer: Sendable {
     }
 
     private static func json(_ value: JSONValue) -> Response {
+        json(value.serialized())
+    }
+
+    private static func json(_ bytes: [UInt8]) -> Response {
         Response(
             status: .ok,
             headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized()))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
         )
     }
 }

@@ -79,14 +79,21 @@ final class ExchangeHarness: Sendable {
         self.auditBox = auditBox
     }
 
-    static func start(signingKey: SigningKey = SigningKey.generate()) async throws -> ExchangeHarness {
+    static func start(signingKey: SigningKey = SigningKey.generate(), keyLimits: IssuerKeyStore.Limits = .init()) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
         let clock = FixedClock(now)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         var logger = Logger(label: "wif-test")
         logger.logLevel = .critical
-        let keySource = IssuerKeyStore(httpClient: client, trustConfigFolder: nil, development: nil, clock: clock, logger: logger)
+        let keySource = IssuerKeyStore(
+            httpClient: client,
+            trustConfigFolder: nil,
+            development: nil,
+            clock: clock,
+            limits: keyLimits,
+            logger: logger
+        )
         let exchanger = TokenExchanger(config: config, keySource: keySource, minter: AccessTokenMinter(issuerURL: wifIssuer, signingKey: signingKey))
         let box = AuditBox()
         let dependencies = ServerDependencies(
@@ -102,8 +109,8 @@ final class ExchangeHarness: Sendable {
     }
 
     /// Runs `body` against a fresh harness and always stops it, awaiting the shutdown.
-    static func with(_ body: (ExchangeHarness) async throws -> Void) async throws {
-        let harness = try await start()
+    static func with(keyLimits: IssuerKeyStore.Limits = .init(), _ body: (ExchangeHarness) async throws -> Void) async throws {
+        let harness = try await start(keyLimits: keyLimits)
         do {
             try await body(harness)
         } catch {

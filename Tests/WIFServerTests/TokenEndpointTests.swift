@@ -6,6 +6,7 @@ import NIOHTTP1
 import Synchronization
 import Testing
 import WIFCore
+import WIFSources
 import WIFTesting
 
 /// What a resource server would decode from a wif access token, checked by jwt-kit (an independent JOSE
@@ -155,6 +156,25 @@ struct TokenRefusalTests {
             #expect(answer.headers["Retry-After"].first == "30")
             _ = try await harness.exchange(token)
             #expect(harness.issuer.hits == ["/.well-known/openid-configuration", "/jwks"])
+        }
+    }
+
+    @Test("a JWKS that trickles its body is cut off by the fetch deadline: 503, not a hung request")
+    func tricklingKeySource() async throws {
+        var limits = IssuerKeyStore.Limits()
+        limits.timeout = .milliseconds(500)
+        try await ExchangeHarness.with(keyLimits: limits) { harness in
+            harness.issuer.trickleJWKS(true)
+            let started = ContinuousClock.now
+            let answer = try await harness.exchange(try harness.validToken())
+            #expect(ContinuousClock.now - started < .seconds(3))
+            harness.expectRefusal(
+                answer,
+                status: 503,
+                error: "temporarily_unavailable",
+                description: "issuer keys are temporarily unavailable",
+                reason: "issuer_keys_unavailable"
+            )
         }
     }
 
