@@ -27,6 +27,11 @@ public struct SigningKey: Sendable {
     /// The PKCS#8 PEM text for storage.
     public var pemRepresentation: String { privateKey.pemRepresentation }
 
+    /// The public half as a key that verifies this key's ES256 signatures.
+    public var verificationKey: VerificationKey {
+        VerificationKey(keyID: keyID, pinnedAlgorithm: .es256, material: .p256(privateKey.publicKey))
+    }
+
     /// The public JWK published in wif's JWKS.
     public var publicJWK: JSONValue {
         let (x, y) = Self.coordinates(privateKey.publicKey)

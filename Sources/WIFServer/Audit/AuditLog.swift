@@ -49,8 +49,7 @@ struct AuditRecord {
     var requestID: String
     var clientAddress: String?
     var grantType: String?
-    var outcome: ExchangeOutcome?
-    var failure: ExchangeError?
+    var outcome: ExchangeOutcome
     var latencySeconds: Double
 
     var json: JSONValue {
@@ -61,38 +60,34 @@ struct AuditRecord {
         ]
         fields["client_address"] = clientAddress.map(JSONValue.string)
         fields["grant_type"] = grantType.map(JSONValue.string)
-        if let request = outcome?.request {
+        if let request = outcome.request {
             fields["requested_audience"] = .array((request.audiences + request.resources).map { .string(Self.capped($0)) })
             fields["requested_scope"] = request.scopes.map { .string(Self.capped($0.joined(separator: " "))) }
         }
-        if let outcome {
-            fields["issuer"] = outcome.issuer.map(JSONValue.string)
-            fields["subject"] = outcome.subject.map { .string(Self.capped($0)) }
-            fields["subject_jti"] = outcome.subjectTokenID.map { .string(Self.capped($0)) }
-            if !outcome.evaluations.isEmpty {
-                fields["policies"] = .array(
-                    outcome.evaluations.map { evaluation in
-                        var entry: [String: JSONValue] = ["policy": .string(evaluation.policy.name), "matched": .bool(evaluation.matched)]
-                        let failed = evaluation.conditions.filter { !$0.passed }.map { JSONValue.string(Self.capped($0.reason)) }
-                        if !failed.isEmpty { entry["failed_conditions"] = .array(failed) }
-                        if let refusal = evaluation.grantRefusal { entry["refusal"] = .string(refusal.code.rawValue) }
-                        return .object(entry)
-                    }
-                )
-            }
+        fields["issuer"] = outcome.issuer.map(JSONValue.string)
+        fields["subject"] = outcome.subject.map { .string(Self.capped($0)) }
+        fields["subject_jti"] = outcome.subjectTokenID.map { .string(Self.capped($0)) }
+        if !outcome.evaluations.isEmpty {
+            fields["policies"] = .array(
+                outcome.evaluations.map { evaluation in
+                    var entry: [String: JSONValue] = ["policy": .string(evaluation.policy.name), "matched": .bool(evaluation.matched)]
+                    let failed = evaluation.conditions.filter { !$0.passed }.map { JSONValue.string(Self.capped($0.reason)) }
+                    if !failed.isEmpty { entry["failed_conditions"] = .array(failed) }
+                    if let refusal = evaluation.grantRefusal { entry["refusal"] = .string(refusal.code.rawValue) }
+                    return .object(entry)
+                }
+            )
         }
-        switch outcome?.result {
-        case .success(let issued)?:
+        switch outcome.result {
+        case .success(let issued):
             fields["outcome"] = "granted"
             fields["policy"] = .string(issued.grant.policy.name)
             fields["granted_audience"] = .array(issued.grant.audiences.map(JSONValue.string))
             fields["granted_scope"] = .string(issued.grant.scopes.joined(separator: " "))
             fields["issued_jti"] = .string(issued.tokenID)
             fields["issued_exp"] = .number(Double(issued.grant.expiresAt))
-        case .failure(let error)?:
+        case .failure(let error):
             fields.merge(Self.denial(error)) { $1 }
-        case nil:
-            if let failure { fields.merge(Self.denial(failure)) { $1 } }
         }
         return .object(fields)
     }

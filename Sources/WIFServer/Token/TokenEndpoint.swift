@@ -48,7 +48,14 @@ struct TokenEndpoint: Sendable {
     func methodNotAllowed(_ request: Request, context: WIFRequestContext) -> Response {
         let error = ExchangeError(.methodNotAllowed, "the token endpoint accepts POST only")
         audit.record(
-            AuditRecord(time: clock.now(), requestID: context.id, clientAddress: context.remoteAddress?.ipAddress, failure: error, latencySeconds: 0)
+            AuditRecord(
+                time: clock.now(),
+                requestID: context.id,
+                clientAddress: context.remoteAddress?.ipAddress,
+                grantType: nil,
+                outcome: ExchangeOutcome(request: nil, result: .failure(error)),
+                latencySeconds: 0
+            )
         )
         var response = Self.errorResponse(OAuthErrorResponse(error, grant: nil))
         response.headers[.allow] = "POST"

@@ -27,7 +27,7 @@ public struct DevelopmentIssuer: Sendable {
 
     /// The key set a trust-config issuer with the development key source verifies against.
     public var keySet: JWKSet {
-        (try? JWKSet.parse(publishedJWKS([key]).serialized())) ?? JWKSet(keys: [])
+        JWKSet(keys: [key.verificationKey])
     }
 
     /// A signed development token with these claims (header `typ: JWT`).
