@@ -36,6 +36,15 @@ struct Serve: AsyncParsableCommand {
     )
     var keysDir: String?
 
+    @Option(
+        name: .customLong("tls-certificate"),
+        help: "PEM certificate chain to serve https with, reloaded when it changes (env WIF_TLS_CERTIFICATE; needs --tls-key)."
+    )
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-certificate (env WIF_TLS_KEY).")
+    var tlsKey: String?
+
     func run() async throws {
         let logger = Logger(label: "wif")
         let portValue =
@@ -43,10 +52,17 @@ struct Serve: AsyncParsableCommand {
                 guard let value = Int(text) else { throw CommandFailure("WIF_PORT is not a number") }
                 return value
             } ?? ServerSettings.defaultPort
+        let tls: TLSFiles?
+        switch (tlsCertificate ?? environment("WIF_TLS_CERTIFICATE"), tlsKey ?? environment("WIF_TLS_KEY")) {
+        case (nil, nil): tls = nil
+        case (let certificate?, let key?): tls = TLSFiles(certificateChain: certificate, privateKey: key)
+        default: throw CommandFailure("--tls-certificate and --tls-key go together")
+        }
         let settings = ServerSettings(
             host: host ?? environment("WIF_HOST") ?? ServerSettings.defaultHost,
             port: portValue,
-            issuerURL: issuerURL ?? environment("WIF_ISSUER_URL")
+            issuerURL: issuerURL ?? environment("WIF_ISSUER_URL"),
+            tls: tls
         )
         guard settings.isLoopback || issuerURL != nil || environment("WIF_ISSUER_URL") != nil else {
             throw CommandFailure(

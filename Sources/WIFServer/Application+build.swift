@@ -1,4 +1,6 @@
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 public import NIOCore
 public import WIFCore
@@ -45,23 +47,75 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
         router.on("/token", method: method) { request, context in endpoint.methodNotAllowed(request, context: context) }
     }
 
-    let metadata = JSONValue.object([
-        "issuer": .string(issuer),
-        "token_endpoint": .string(issuer + "/token"),
-        "jwks_uri": .string(issuer + jwksPath),
-        "grant_types_supported": [.string(GrantType.tokenExchange.rawValue)],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "response_types_supported": ["token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
-    ]).serialized()
+    let metadata = serverMetadata(issuer: issuer, tokenEndpoint: issuer + "/token").serialized()
     let jwks = publishedJWKS(dependencies.publishedKeys).serialized()
     router.get("/.well-known/openid-configuration") { _, _ in publicJSON(metadata) }
     router.get("/.well-known/oauth-authorization-server") { _, _ in publicJSON(metadata) }
     router.get(RouterPath(jwksPath)) { _, _ in publicJSON(jwks) }
     router.get("/healthz") { _, _ in publicJSON(JSONValue.object(["status": "ok"]).serialized(), maxAge: 0) }
     router.get("/readyz") { _, _ in publicJSON(JSONValue.object(["status": "ready"]).serialized(), maxAge: 0) }
+    addEntraRoutes(to: router, issuer: issuer, endpoint: endpoint)
     return router
+}
+
+/// Microsoft Entra's paths, so that MSAL and azure-identity work with wif as their authority unchanged:
+/// `POST /{tenant}/oauth2/v2.0/token` is `/token`, and `GET /{tenant}/v2.0/.well-known/openid-configuration`
+/// names it. The tenant segment selects nothing (trust comes from trust-config alone); it only has to be a
+/// plain name, as Entra tenant ids and domains are.
+private func addEntraRoutes(to router: Router<WIFRequestContext>, issuer: String, endpoint: TokenEndpoint) {
+    router.post("/:tenant/oauth2/v2.0/token") { request, context in
+        guard isTenantName(context.parameters.get("tenant")) else { return notFound() }
+        return await endpoint.handle(request, context: context)
+    }
+    for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
+        router.on("/:tenant/oauth2/v2.0/token", method: method) { request, context in
+            guard isTenantName(context.parameters.get("tenant")) else { return notFound() }
+            return endpoint.methodNotAllowed(request, context: context)
+        }
+    }
+    router.get("/:tenant/v2.0/.well-known/openid-configuration") { _, context in
+        guard let tenant = context.parameters.get("tenant"), isTenantName(tenant) else { return notFound() }
+        let base = "\(issuer)/\(tenant)"
+        var document = serverMetadata(issuer: issuer, tokenEndpoint: base + "/oauth2/v2.0/token")
+        if case .object(var fields) = document {
+            // MSAL requires an authorization endpoint in the document; wif serves no interactive flows there.
+            fields["authorization_endpoint"] = .string(base + "/oauth2/v2.0/authorize")
+            document = .object(fields)
+        }
+        return publicJSON(document.serialized())
+    }
+}
+
+/// An Entra tenant id or domain: letters, digits, '.', '-' and '_', at most 64.
+private func isTenantName(_ tenant: String?) -> Bool {
+    guard let tenant, (1...64).contains(tenant.utf8.count) else { return false }
+    return tenant.utf8.allSatisfy { byte in
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+}
+
+/// The RFC 8414 / OpenID discovery document.
+func serverMetadata(issuer: String, tokenEndpoint: String) -> JSONValue {
+    .object([
+        "issuer": .string(issuer),
+        "token_endpoint": .string(tokenEndpoint),
+        "jwks_uri": .string(issuer + jwksPath),
+        "grant_types_supported": .array(GrantType.allCases.map { .string($0.rawValue) }),
+        "token_endpoint_auth_methods_supported": ["none", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": .array(JWSAlgorithm.allCases.map { .string($0.rawValue) }),
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+    ])
+}
+
+private func notFound() -> Response {
+    Response(
+        status: .notFound,
+        headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONValue.object(["error": "not_found"]).serialized()))
+    )
 }
 
 /// The path of wif's JWKS (named as `jwks_uri` in its metadata).
@@ -74,9 +128,15 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.config)
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
+    var server = http1
+    if let files = dependencies.settings.tls {
+        let certificates = try TLSCertificateReloader(files: files, logger: dependencies.logger)
+        server = try .tls(http1, tlsConfiguration: certificates.serverConfiguration())
+    }
     return Application(
         router: buildRouter(dependencies),
-        server: .http1(configuration: .init(idleTimeout: .seconds(30))),
+        server: server,
         configuration: .init(address: .hostname(dependencies.settings.host, port: dependencies.settings.port), serverName: "wif"),
         onServerRunning: onServerRunning,
         logger: dependencies.logger

@@ -8,15 +8,24 @@ public struct ServerSettings: Sendable {
     public var issuerURL: String
     /// Largest `/token` body accepted (security-cases.md case 14).
     public var maxBodyBytes: Int
+    /// Certificate and key to listen with TLS; nil serves plain HTTP.
+    public var tls: TLSFiles?
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
 
-    public init(host: String = defaultHost, port: Int = defaultPort, issuerURL: String? = nil, maxBodyBytes: Int = 64 * 1024) {
+    public init(
+        host: String = defaultHost,
+        port: Int = defaultPort,
+        issuerURL: String? = nil,
+        maxBodyBytes: Int = 64 * 1024,
+        tls: TLSFiles? = nil
+    ) {
         self.host = host
         self.port = port
-        self.issuerURL = issuerURL ?? "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        self.issuerURL = issuerURL ?? "\(tls == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         self.maxBodyBytes = maxBodyBytes
+        self.tls = tls
     }
 
     /// Whether the listening address is loopback only (required for the development issuer).

@@ -18,7 +18,13 @@ struct OAuthErrorResponseTests {
         .repeatedParameter: (400, "invalid_request"),
         .unsupportedSubjectTokenType: (400, "invalid_request"),
         .unsupportedRequestedTokenType: (400, "invalid_request"),
+        .unsupportedActorTokenType: (400, "invalid_request"),
+        .unsupportedAssertionType: (400, "invalid_request"),
+        .conflictingClientID: (400, "invalid_request"),
         .unsupportedGrantType: (400, "unsupported_grant_type"),
+        .clientAuthenticationMalformed: (401, "invalid_client"),
+        .clientSecretNotAccepted: (401, "invalid_client"),
+        .clientIDMismatch: (401, "invalid_client"),
         .tokenTooLarge: (400, "invalid_request"),
         .tokenMalformed: (400, "invalid_request"),
         .tokenHeaderInvalid: (400, "invalid_request"),
@@ -34,7 +40,9 @@ struct OAuthErrorResponseTests {
         .tokenLifetimeTooLong: (400, "invalid_request"),
         .audienceNotAccepted: (400, "invalid_request"),
         .noPolicyMatched: (400, "invalid_request"),
+        .actorNotPermitted: (400, "invalid_request"),
         .targetNotAllowed: (400, "invalid_target"),
+        .resourceMalformed: (400, "invalid_target"),
         .scopeNotAllowed: (400, "invalid_scope"),
         .scopeMalformed: (400, "invalid_scope"),
         .issuerKeysUnavailable: (503, "temporarily_unavailable"),
@@ -45,7 +53,7 @@ struct OAuthErrorResponseTests {
     static let tokenCodes: [Code] = [
         .tokenTooLarge, .tokenMalformed, .tokenHeaderInvalid, .tokenClaimsInvalid, .tokenHeaderUnsupported, .tokenTypeNotAccepted,
         .algorithmNotAllowed, .issuerNotTrusted, .keyNotFound, .signatureInvalid, .tokenExpired, .tokenNotYetValid, .tokenLifetimeTooLong,
-        .audienceNotAccepted, .noPolicyMatched,
+        .audienceNotAccepted, .noPolicyMatched, .actorNotPermitted,
     ]
 
     static func response(_ code: Code, grant: GrantType?) -> OAuthErrorResponse {
@@ -173,6 +181,8 @@ struct OAuthErrorResponseTests {
             "", "%zz", "a=%00", "scope=%FF", grant, "grant_type=password", "\(grant)&\(grant)", "\(grant)&subject_token=t",
             "\(grant)&subject_token=t&subject_token_type=x", "\(grant)&subject_token=t&\(type)&requested_token_type=x",
             "\(grant)&subject_token=t&\(type)&actor_token=a", "\(grant)&subject_token=t&\(type)&scope=a++b",
+            "\(grant)&subject_token=t&\(type)&actor_token=a&actor_token_type=x", "\(grant)&subject_token=t&\(type)&resource=javascript%3Ax",
+            "\(grant)&subject_token=t&\(type)&client_secret=s", "grant_type=client_credentials&client_assertion_type=x&client_assertion=t",
         ]
         for text in hostile {
             bodies.append("\(grant)&subject_token=t&\(type)&scope=" + formEncode(text))
@@ -182,6 +192,11 @@ struct OAuthErrorResponseTests {
         }
         for body in bodies {
             collect { () throws(ExchangeError) -> ExchangeRequest in try ExchangeRequest(form: FormBody(parsing: Array(body.utf8))) }
+        }
+        for (body, authorization) in [("client_id=b&\(grant)", "Basic YTo="), (grant, "Bearer x"), (grant, "Basic !!!")] {
+            collect { () throws(ExchangeError) -> ExchangeRequest in
+                try ExchangeRequest(form: FormBody(parsing: Array(body.utf8)), authorization: authorization)
+            }
         }
 
         var tokens = ["", "a.b", "a.b.c.d", String(repeating: ".", count: 20_000), String(repeating: "a", count: 20_000)]
@@ -226,7 +241,7 @@ struct OAuthErrorResponseTests {
             conditions: [ClaimCondition(claim: ClaimPath(["sub"]), matcher: .equals("x"))],
             grant: .init(audiences: ["api"], scopes: ["read"], clientID: "c")
         )
-        var requests = [ExchangeRequest(subjectToken: "t"), ExchangeRequest(subjectToken: "t", resources: ["javascript:x"])]
+        var requests = [ExchangeRequest(subjectToken: "t"), ExchangeRequest(subjectToken: "t", clientID: "someone-else")]
         for text in hostile {
             requests.append(ExchangeRequest(subjectToken: "t", audiences: [text]))
             requests.append(ExchangeRequest(subjectToken: "t", scopes: [text]))
@@ -243,6 +258,14 @@ struct OAuthErrorResponseTests {
             conditions: [ClaimCondition(claim: ClaimPath(["sub"]), matcher: .equals(.string(Fixtures.subject)))],
             grant: .init(audiences: ["api"], scopes: ["read"], clientID: "c")
         )
+        let delegated = PolicyEvaluator.decide(
+            token: Fixtures.verified(),
+            actor: Fixtures.verified(),
+            request: ExchangeRequest(subjectToken: "t", actorToken: "a"),
+            policies: [matching],
+            now: Fixtures.now
+        )
+        if case .failure(let error) = delegated.result { errors.append(error) }
         let expiring = Fixtures.verified(Fixtures.claims(["exp": .number(Fixtures.now - 1)]))
         let lifetime = PolicyEvaluator.decide(
             token: expiring,

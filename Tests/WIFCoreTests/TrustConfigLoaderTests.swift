@@ -320,7 +320,7 @@ struct TrustConfigLoaderTests {
     func noConditions() {
         let empty = Self.problems(Self.minimal(conditionLines: []).replacing("conditions:", with: "conditions: []"))
         #expect(empty.map(\.field) == ["policies[0].conditions"])
-        #expect(empty.first?.message == "a policy without conditions would trust every token of its issuer")
+        #expect(empty.first?.message == "an empty condition list would admit every token of its issuer")
         let missing = Self.problems(Self.minimal(conditionLines: []).replacing("    conditions:\n", with: ""))
         #expect(missing.map(\.field) == ["policies[0].conditions"])
         #expect(missing.first?.message == "is required")

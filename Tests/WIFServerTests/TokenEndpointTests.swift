@@ -435,7 +435,8 @@ struct TokenRefusalTests {
                 answer,
                 status: 400,
                 error: "unsupported_grant_type",
-                description: "grant_type is not supported",
+                description:
+                    "grant_type must be one of: urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:jwt-bearer, client_credentials",
                 reason: "unsupported_grant_type"
             )
         }

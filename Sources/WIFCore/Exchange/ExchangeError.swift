@@ -16,7 +16,14 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case repeatedParameter = "repeated_parameter"
         case unsupportedSubjectTokenType = "unsupported_subject_token_type"
         case unsupportedRequestedTokenType = "unsupported_requested_token_type"
+        case unsupportedActorTokenType = "unsupported_actor_token_type"
+        case unsupportedAssertionType = "unsupported_assertion_type"
+        case conflictingClientID = "conflicting_client_id"
         case unsupportedGrantType = "unsupported_grant_type"
+        // Client authentication (CLI): wif has no client secrets; a client_id only has to agree with the policy.
+        case clientAuthenticationMalformed = "client_authentication_malformed"
+        case clientSecretNotAccepted = "client_secret_not_accepted"
+        case clientIDMismatch = "client_id_mismatch"
         // The subject token (TOK).
         case tokenTooLarge = "token_too_large"
         case tokenMalformed = "token_malformed"
@@ -33,8 +40,10 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case tokenLifetimeTooLong = "token_lifetime_too_long"
         case audienceNotAccepted = "audience_not_accepted"
         case noPolicyMatched = "no_policy_matched"
+        case actorNotPermitted = "actor_not_permitted"
         // What was asked for (TGT, SCP).
         case targetNotAllowed = "target_not_allowed"
+        case resourceMalformed = "resource_malformed"
         case scopeNotAllowed = "scope_not_allowed"
         case scopeMalformed = "scope_malformed"
         // Our side (UNAV, ERR).
@@ -49,6 +58,8 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case request
         /// The grant type is not one wif serves: `unsupported_grant_type`.
         case grantType
+        /// Client authentication failed: 401 `invalid_client`.
+        case client
         /// The subject token (or assertion) is invalid or unacceptable: depends on the grant.
         case token
         /// A refused audience or resource: `invalid_target`.
@@ -79,15 +90,18 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
     public var category: Category {
         switch code {
         case .methodNotAllowed, .unsupportedMediaType, .bodyTooLarge, .malformedForm, .queryParametersNotAllowed,
-            .missingParameter, .repeatedParameter, .unsupportedSubjectTokenType, .unsupportedRequestedTokenType:
+            .missingParameter, .repeatedParameter, .unsupportedSubjectTokenType, .unsupportedRequestedTokenType,
+            .unsupportedActorTokenType, .unsupportedAssertionType, .conflictingClientID:
             .request
         case .unsupportedGrantType:
             .grantType
+        case .clientAuthenticationMalformed, .clientSecretNotAccepted, .clientIDMismatch:
+            .client
         case .tokenTooLarge, .tokenMalformed, .tokenHeaderInvalid, .tokenClaimsInvalid, .tokenHeaderUnsupported,
             .tokenTypeNotAccepted, .algorithmNotAllowed, .issuerNotTrusted, .keyNotFound, .signatureInvalid, .tokenExpired,
-            .tokenNotYetValid, .tokenLifetimeTooLong, .audienceNotAccepted, .noPolicyMatched:
+            .tokenNotYetValid, .tokenLifetimeTooLong, .audienceNotAccepted, .noPolicyMatched, .actorNotPermitted:
             .token
-        case .targetNotAllowed: .target
+        case .targetNotAllowed, .resourceMalformed: .target
         case .scopeNotAllowed, .scopeMalformed: .scope
         case .issuerKeysUnavailable, .signingKeyUnavailable: .unavailable
         case .internalError: .server
@@ -98,12 +112,12 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
     public var stage: String {
         switch category {
         case .request, .grantType: "request"
-        case .target, .scope: "grant"
+        case .client, .target, .scope: "grant"
         case .unavailable, .server: "internal"
         case .token:
             switch code {
             case .signatureInvalid, .keyNotFound: "signature"
-            case .noPolicyMatched: "policy"
+            case .noPolicyMatched, .actorNotPermitted: "policy"
             case .tokenExpired, .tokenNotYetValid, .tokenLifetimeTooLong, .audienceNotAccepted, .tokenClaimsInvalid: "claims"
             default: "parse"
             }
@@ -112,6 +126,26 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
 }
 
 extension ExchangeError {
+    /// The same refusal, naming the token as the request called it. Token refusals are written about the
+    /// "subject token"; a jwt-bearer request is told about its `assertion`, a client-credentials request
+    /// about its `client_assertion`, and a delegation request which of its two tokens was refused.
+    public func naming(_ token: TokenRole) -> ExchangeError {
+        guard token != .subjectToken, category == .token, description.hasPrefix("subject token") else { return self }
+        return ExchangeError(
+            code,
+            token.rawValue + description.dropFirst("subject token".count),
+            detail: token == .actorToken ? "actor token: " + (detail ?? description) : detail
+        )
+    }
+
+    /// The parameter names the workload's token arrives under.
+    public enum TokenRole: String, Sendable {
+        case subjectToken = "subject token"
+        case actorToken = "actor token"
+        case assertion = "assertion"
+        case clientAssertion = "client assertion"
+    }
+
     static func missing(_ parameter: String) -> ExchangeError {
         ExchangeError(.missingParameter, "missing required parameter: \(parameter)")
     }

@@ -8,6 +8,8 @@ public struct OAuthErrorResponse: Sendable, Hashable {
     public let errorDescription: String
     /// Seconds for a `Retry-After` header, for 503 and 429 answers.
     public let retryAfter: Int?
+    /// The `WWW-Authenticate` challenge every 401 carries (RFC 6749 §5.2).
+    public var wwwAuthenticate: String? { status == 401 ? #"Basic realm="wif""# : nil }
 
     public init(_ failure: ExchangeError, grant: GrantType?) {
         errorDescription = failure.description
@@ -23,6 +25,8 @@ public struct OAuthErrorResponse: Sendable, Hashable {
             retryAfter = nil
         case .grantType:
             (status, error, retryAfter) = (400, "unsupported_grant_type", nil)
+        case .client:
+            (status, error, retryAfter) = (401, "invalid_client", nil)
         case .token:
             switch grant {
             case .jwtBearer: (status, error, retryAfter) = (400, "invalid_grant", nil)

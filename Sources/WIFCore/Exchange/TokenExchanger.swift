@@ -39,6 +39,8 @@ public struct ExchangeOutcome: Sendable {
     public let subjectTokenID: String?
     /// Each policy's evaluation, once the token verified.
     public let evaluations: [PolicyEvaluation]
+    /// The actor token's issuer name and `sub`, once it verified (delegation requests).
+    public let actor: (issuer: String, subject: String)?
 
     public init(
         request: ExchangeRequest?,
@@ -46,7 +48,8 @@ public struct ExchangeOutcome: Sendable {
         issuer: String? = nil,
         subject: String? = nil,
         subjectTokenID: String? = nil,
-        evaluations: [PolicyEvaluation] = []
+        evaluations: [PolicyEvaluation] = [],
+        actor: (issuer: String, subject: String)? = nil
     ) {
         self.request = request
         self.result = result
@@ -54,6 +57,7 @@ public struct ExchangeOutcome: Sendable {
         self.subject = subject
         self.subjectTokenID = subjectTokenID
         self.evaluations = evaluations
+        self.actor = actor
     }
 }
 
@@ -73,26 +77,31 @@ public struct TokenExchanger: Sendable {
     /// Runs one exchange at the instant `now` (seconds since 1970).
     public func exchange(_ request: ExchangeRequest, now: Double) async -> ExchangeOutcome {
         let token: VerifiedToken
-        do {
-            let unverified = try UnverifiedToken(parsing: request.subjectToken)
-            guard let issuer = config.issuer(forIss: unverified.issuer) else {
-                throw ExchangeError(
-                    .issuerNotTrusted,
-                    "subject token issuer is not trusted",
-                    detail: "iss \(unverified.issuer.debugDescription) is not configured"
+        switch await verify(request.subjectToken, now: now) {
+        case .success(let verified): token = verified
+        case .failure(let error): return ExchangeOutcome(request: request, result: .failure(error.naming(request.grantType.tokenRole)))
+        }
+        var actor: VerifiedToken?
+        if let actorToken = request.actorToken {
+            switch await verify(actorToken, now: now) {
+            case .success(let verified): actor = verified
+            case .failure(let error):
+                return ExchangeOutcome(
+                    request: request,
+                    result: .failure(error.naming(.actorToken)),
+                    issuer: token.issuer.name,
+                    subject: token.subject,
+                    subjectTokenID: token.tokenID
                 )
             }
-            try unverified.checkHeader(for: issuer)
-            let keys = try await keySource.keys(for: issuer, keyID: unverified.keyID)
-            token = try unverified.verify(issuer: issuer, keys: keys, now: now)
-        } catch {
-            // Every step throws ExchangeError; the cast only satisfies the untyped `catch`.
-            return ExchangeOutcome(
-                request: request,
-                result: .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error"))
-            )
         }
-        let decision = PolicyEvaluator.decide(token: token, request: request, policies: config.policies(for: token.issuer), now: now)
+        let decision = PolicyEvaluator.decide(
+            token: token,
+            actor: actor,
+            request: request,
+            policies: config.policies(for: token.issuer),
+            now: now
+        )
         let result: Result<IssuedToken, ExchangeError> = decision.result.flatMap { grant in
             let tokenID = AccessTokenMinter.newTokenID()
             do {
@@ -109,14 +118,36 @@ public struct TokenExchanger: Sendable {
             } catch {
                 return .failure(ExchangeError(.signingKeyUnavailable, "signing is temporarily unavailable", detail: "signing failed: \(error)"))
             }
-        }
+        }.mapError { $0.naming(request.grantType.tokenRole) }
         return ExchangeOutcome(
             request: request,
             result: result,
             issuer: token.issuer.name,
             subject: token.subject,
             subjectTokenID: token.tokenID,
-            evaluations: decision.evaluations
+            evaluations: decision.evaluations,
+            actor: actor.map { ($0.issuer.name, $0.subject) }
         )
+    }
+
+    /// Parses a token, selects its issuer by exact `iss`, fetches that issuer's keys and verifies it: the
+    /// same for subject and actor tokens.
+    private func verify(_ raw: String, now: Double) async -> Result<VerifiedToken, ExchangeError> {
+        do {
+            let unverified = try UnverifiedToken(parsing: raw)
+            guard let issuer = config.issuer(forIss: unverified.issuer) else {
+                throw ExchangeError(
+                    .issuerNotTrusted,
+                    "subject token issuer is not trusted",
+                    detail: "iss \(unverified.issuer.debugDescription) is not configured"
+                )
+            }
+            try unverified.checkHeader(for: issuer)
+            let keys = try await keySource.keys(for: issuer, keyID: unverified.keyID)
+            return .success(try unverified.verify(issuer: issuer, keys: keys, now: now))
+        } catch {
+            // Every step throws ExchangeError; the cast only satisfies the untyped `catch`.
+            return .failure(error as? ExchangeError ?? ExchangeError(.internalError, "internal server error"))
+        }
     }
 }

@@ -21,6 +21,7 @@ public struct AccessTokenMinter: Sendable {
         claims["jti"] = .string(tokenID)
         claims["client_id"] = .string(grant.clientID)
         if !grant.scopes.isEmpty { claims["scope"] = .string(grant.scopes.joined(separator: " ")) }
+        claims["act"] = grant.actor
         return .object(claims)
     }
 

@@ -21,6 +21,8 @@ public struct IssuedGrant: Sendable {
     /// Issued `exp`, whole seconds; never after the subject token's effective expiry unless the policy allows.
     public let expiresAt: Int
     public let mappedClaims: [String: JSONValue]
+    /// The issued `act` claim (RFC 8693 §4.1): the actor, with earlier actors nested, or nil.
+    public let actor: JSONValue?
 
     public var lifetime: Int { expiresAt - issuedAt }
 }
@@ -36,7 +38,14 @@ public enum PolicyEvaluator {
     /// Policies are tried in order; the first whose conditions all hold and whose grant allows the requested
     /// audiences and scopes is used, and only its grant (never a union). When policies match but none can
     /// serve the request, the first matching policy's refusal is the answer.
-    public static func decide(token: VerifiedToken, request: ExchangeRequest, policies: [TrustPolicy], now: Double) -> PolicyDecision {
+    /// `actor` is the verified `actor_token` of a delegation request.
+    public static func decide(
+        token: VerifiedToken,
+        actor: VerifiedToken? = nil,
+        request: ExchangeRequest,
+        policies: [TrustPolicy],
+        now: Double
+    ) -> PolicyDecision {
         var evaluations: [PolicyEvaluation] = []
         var firstRefusal: ExchangeError?
         for policy in policies {
@@ -45,7 +54,7 @@ public enum PolicyEvaluator {
                 evaluations.append(PolicyEvaluation(policy: policy, conditions: conditions, grantRefusal: nil))
                 continue
             }
-            switch grant(policy: policy, token: token, request: request, now: now) {
+            switch grant(policy: policy, token: token, actor: actor, request: request, now: now) {
             case .success(let grant):
                 evaluations.append(PolicyEvaluation(policy: policy, conditions: conditions, grantRefusal: nil))
                 return PolicyDecision(evaluations: evaluations, result: .success(grant))
@@ -68,12 +77,23 @@ public enum PolicyEvaluator {
     }
 
     /// What `policy` issues for this request, or why it cannot.
-    static func grant(policy: TrustPolicy, token: VerifiedToken, request: ExchangeRequest, now: Double) -> Result<IssuedGrant, ExchangeError> {
+    static func grant(
+        policy: TrustPolicy,
+        token: VerifiedToken,
+        actor: VerifiedToken?,
+        request: ExchangeRequest,
+        now: Double
+    ) -> Result<IssuedGrant, ExchangeError> {
         let grant = policy.grant
-        let requestedTargets = request.audiences + request.resources
-        for resource in request.resources where !isAbsoluteURIWithoutFragment(resource) {
-            return .failure(ExchangeError(.targetNotAllowed, "requested resource is not a valid absolute URI", detail: "policy \(policy.name)"))
+        let clientID: String
+        let act: JSONValue?
+        do {
+            clientID = try self.clientID(policy: policy, token: token, request: request)
+            act = try actClaim(policy: policy, token: token, actor: actor)
+        } catch {
+            return .failure(error)
         }
+        let requestedTargets = request.audiences + request.resources
         let audiences: [String]
         if requestedTargets.isEmpty {
             audiences = [grant.audiences[0]]
@@ -124,23 +144,67 @@ public enum PolicyEvaluator {
                 subject: subject,
                 audiences: audiences,
                 scopes: scopes,
-                clientID: grant.clientID,
+                clientID: clientID,
                 issuedAt: issuedAt,
                 expiresAt: expiresAt,
-                mappedClaims: mapped
+                mappedClaims: mapped,
+                actor: act
             )
         )
     }
 
-    private static func isAbsoluteURIWithoutFragment(_ text: String) -> Bool {
-        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, !text.contains("#") else { return false }
-        let scheme = text[..<colon]
-        guard let first = scheme.unicodeScalars.first, ("a"..."z").contains(first) || ("A"..."Z").contains(first) else { return false }
-        let schemeOK = scheme.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0)
+    /// The policy's client id for this token; a `client_id` the request sent must be it.
+    private static func clientID(policy: TrustPolicy, token: VerifiedToken, request: ExchangeRequest) throws(ExchangeError) -> String {
+        var expected = policy.grant.clientID
+        if let path = policy.grant.clientIDClaim {
+            guard let value = token.claims.value(at: path)?.stringValue, TokenLimits.isUsableSubject(value) else {
+                throw ExchangeError(
+                    .tokenClaimsInvalid,
+                    "subject token lacks a claim the trust policy requires",
+                    detail: "policy \(policy.name) takes client_id from \(path)"
+                )
+            }
+            expected = value
         }
-        let rest = text[text.index(after: colon)...]
-        return schemeOK && !rest.isEmpty && !["javascript", "data"].contains(scheme.lowercased())
-            && rest.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }
+        if let sent = request.clientID, !sent.isCodePointEqual(to: expected) {
+            throw ExchangeError(
+                .clientIDMismatch,
+                "client_id is not the one the trust policy names",
+                detail: "policy \(policy.name) expects client_id \(expected.debugDescription)"
+            )
+        }
+        return expected
+    }
+
+    /// The issued `act` claim: the admitted actor with the subject token's own `act` nested as the earlier
+    /// actors; without an actor token, the subject token's `act` carries over unchanged.
+    private static func actClaim(policy: TrustPolicy, token: VerifiedToken, actor: VerifiedToken?) throws(ExchangeError) -> JSONValue? {
+        let earlier = token.claims.value(at: ClaimPath(["act"])).flatMap { $0.objectValue == nil ? nil : $0 }
+        guard let actor else { return earlier }
+        let refused = { (detail: String) in
+            ExchangeError(.actorNotPermitted, "actor is not permitted to act for the subject", detail: "policy \(policy.name): \(detail)")
+        }
+        guard let delegation = policy.delegation else { throw refused("the policy allows no delegation") }
+        let rules = delegation.actors.filter { $0.issuer == actor.issuer.name }
+        let admitted = rules.contains { rule in rule.conditions.allSatisfy { $0.evaluate(actor.claims).passed } }
+        guard admitted else {
+            let reasons = rules.flatMap { $0.conditions.map { $0.evaluate(actor.claims) }.filter { !$0.passed }.map(\.reason) }
+            throw refused(
+                rules.isEmpty
+                    ? "no actor rule for issuer \(actor.issuer.name)" : "actor conditions failed: " + reasons.joined(separator: "; ")
+            )
+        }
+        if let mayAct = token.claims.value(at: ClaimPath(["may_act"])) {
+            guard let allowed = mayAct.objectValue else { throw refused("the subject token's may_act is not an object") }
+            if let sub = allowed["sub"], sub.stringValue.map({ $0.isCodePointEqual(to: actor.subject) }) != true {
+                throw refused("the subject token's may_act names another sub")
+            }
+            if let iss = allowed["iss"], iss.stringValue.map({ $0.isCodePointEqual(to: actor.issuer.issuer) }) != true {
+                throw refused("the subject token's may_act names another iss")
+            }
+        }
+        var act: [String: JSONValue] = ["sub": .string(actor.subject), "iss": .string(actor.issuer.issuer)]
+        act["act"] = earlier
+        return .object(act)
     }
 }

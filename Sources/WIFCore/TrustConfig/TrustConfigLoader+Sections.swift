@@ -94,12 +94,12 @@ extension Reader {
     }
 
     /// One `policies:` entry.
-    mutating func policy(_ node: Node, _ field: String) -> TrustConfigLoader.PolicyDraft? {
+    mutating func policy(_ node: Node, _ field: String) -> TrustPolicy? {
         guard
             let map = mapping(
                 node,
                 field,
-                allowed: ["name", "issuer", "description", "conditions", "grant"],
+                allowed: ["name", "issuer", "description", "conditions", "grant", "delegation"],
                 required: ["name", "issuer", "conditions", "grant"]
             )
         else {
@@ -110,27 +110,54 @@ extension Reader {
         checkName(name, map["name"], join(field, "name"))
         let issuer = string(map["issuer"], join(field, "issuer"))
         _ = string(map["description"], join(field, "description"), nonEmpty: false)
-        var conditions: [ClaimCondition] = []
-        if let list = map["conditions"] {
-            let nodes = sequence(list, join(field, "conditions"))
-            if nodes.isEmpty, list.sequence != nil {
-                problem(list, join(field, "conditions"), "a policy without conditions would trust every token of its issuer")
-            }
-            for (index, conditionNode) in nodes.enumerated() {
-                if let condition = condition(conditionNode, "\(field).conditions[\(index)]") { conditions.append(condition) }
-            }
-            if !conditions.isEmpty, !conditions.contains(where: \.narrowsIdentity) {
-                problem(
-                    list,
-                    join(field, "conditions"),
-                    "no condition narrows which workload this is (conditions on iss, aud or time claims and match-anything patterns hold for every token of the issuer): add one on sub or an identity claim"
-                )
-            }
-        }
+        let admitted = conditions(map["conditions"], join(field, "conditions"), admitting: "every token of its issuer")
         var issuedGrant: TrustPolicy.Grant?
         if let grantNode = map["grant"] { issuedGrant = grant(grantNode, join(field, "grant"), policyName: name ?? "") }
-        guard problems.count == before, let name, let issuer, let grant = issuedGrant, !conditions.isEmpty else { return nil }
-        return TrustConfigLoader.PolicyDraft(name: name, issuer: issuer, conditions: conditions, grant: grant)
+        var actors: TrustPolicy.Delegation?
+        if let delegationNode = map["delegation"] { actors = delegation(delegationNode, join(field, "delegation")) }
+        guard problems.count == before, let name, let issuer, let grant = issuedGrant, !admitted.isEmpty else { return nil }
+        return TrustPolicy(name: name, issuer: issuer, conditions: admitted, grant: grant, delegation: actors)
+    }
+
+    /// A `conditions:` list: at least one, and one of them must narrow which workload the token names.
+    private mutating func conditions(_ list: Node?, _ field: String, admitting whom: String) -> [ClaimCondition] {
+        guard let list else { return [] }
+        let nodes = sequence(list, field)
+        if nodes.isEmpty, list.sequence != nil {
+            problem(list, field, "an empty condition list would admit \(whom)")
+        }
+        var parsed: [ClaimCondition] = []
+        for (index, conditionNode) in nodes.enumerated() {
+            if let condition = condition(conditionNode, "\(field)[\(index)]") { parsed.append(condition) }
+        }
+        if !parsed.isEmpty, !parsed.contains(where: \.narrowsIdentity) {
+            problem(
+                list,
+                field,
+                "no condition narrows which workload this is (conditions on iss, aud or time claims and match-anything patterns hold for every token of the issuer): add one on sub or an identity claim"
+            )
+        }
+        return parsed
+    }
+
+    /// A policy's `delegation:` section: `actors:`, each an issuer name and conditions on the actor token.
+    private mutating func delegation(_ node: Node, _ field: String) -> TrustPolicy.Delegation? {
+        guard let map = mapping(node, field, allowed: ["actors"], required: ["actors"]), let list = map["actors"] else { return nil }
+        let before = problems.count
+        let nodes = sequence(list, join(field, "actors"))
+        if nodes.isEmpty, list.sequence != nil { problem(list, join(field, "actors"), "name at least one actor, or remove delegation") }
+        var actors: [TrustPolicy.Delegation.Actor] = []
+        for (index, actorNode) in nodes.enumerated() {
+            let actorField = "\(field).actors[\(index)]"
+            guard let actorMap = mapping(actorNode, actorField, allowed: ["issuer", "conditions"], required: ["issuer", "conditions"]) else {
+                continue
+            }
+            let issuer = string(actorMap["issuer"], join(actorField, "issuer"))
+            let admitted = conditions(actorMap["conditions"], join(actorField, "conditions"), admitting: "every token of that issuer as actor")
+            if let issuer, !admitted.isEmpty { actors.append(TrustPolicy.Delegation.Actor(issuer: issuer, conditions: admitted)) }
+        }
+        guard problems.count == before, !actors.isEmpty else { return nil }
+        return TrustPolicy.Delegation(actors: actors)
     }
 
     private mutating func condition(_ node: Node, _ field: String) -> ClaimCondition? {
@@ -172,6 +199,7 @@ extension Reader {
     private mutating func grant(_ node: Node, _ field: String, policyName: String) -> TrustPolicy.Grant? {
         let keys: Set<String> = [
             "audiences", "scopes", "default_scopes", "max_lifetime", "may_outlive_subject_token", "subject_claim", "claims", "client_id",
+            "client_id_claim",
         ]
         guard let map = mapping(node, field, allowed: keys, required: ["audiences", "scopes"]) else { return nil }
         let before = problems.count
@@ -204,6 +232,10 @@ extension Reader {
             }
         }
         let clientID = string(map["client_id"], join(field, "client_id")) ?? policyName
+        let clientIDClaim = claimPath(map["client_id_claim"], join(field, "client_id_claim"))
+        if map["client_id"] != nil, map["client_id_claim"] != nil {
+            problem(map["client_id_claim"], join(field, "client_id_claim"), "name client_id or client_id_claim, not both")
+        }
         guard problems.count == before, let audiences, let scopes else { return nil }
         return TrustPolicy.Grant(
             audiences: audiences,
@@ -213,7 +245,8 @@ extension Reader {
             mayOutliveSubjectToken: outlive,
             subjectClaim: subjectClaim,
             mappedClaims: mapped,
-            clientID: clientID
+            clientID: clientID,
+            clientIDClaim: clientIDClaim
         )
     }
 }

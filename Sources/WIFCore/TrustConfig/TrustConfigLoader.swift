@@ -24,7 +24,7 @@ public enum TrustConfigLoader {
     public static func load(_ files: [File]) throws(TrustConfigError) -> TrustConfig {
         var reader = Reader()
         var issuers: [(TrustedIssuer, Location)] = []
-        var policies: [(PolicyDraft, Location)] = []
+        var policies: [(TrustPolicy, Location)] = []
         // Names of every issuer entry, valid or not, so that a policy naming a broken issuer is not also
         // reported as naming an unknown one.
         var declaredIssuerNames: Set<String> = []
@@ -68,20 +68,21 @@ public enum TrustConfigLoader {
             hint: "two issuers with one `iss` make trust ambiguous; give each cluster a unique --service-account-issuer"
         )
         reader.checkUnique(policies.map { ($0.0.name, $0.1) }, what: "policy name")
-        for (draft, location) in policies where !declaredIssuerNames.contains(draft.issuer) {
-            reader.problems.append(
-                TrustConfigProblem(
-                    file: location.file,
-                    line: location.line,
-                    field: location.field + ".issuer",
-                    message: "no issuer is named \(draft.issuer.debugDescription)"
+        for (policy, location) in policies {
+            var references = [(policy.issuer, location.field + ".issuer")]
+            for (index, actor) in (policy.delegation?.actors ?? []).enumerated() {
+                references.append((actor.issuer, location.field + ".delegation.actors[\(index)].issuer"))
+            }
+            for (name, field) in references where !declaredIssuerNames.contains(name) {
+                reader.problems.append(
+                    TrustConfigProblem(file: location.file, line: location.line, field: field, message: "no issuer is named \(name.debugDescription)")
                 )
-            )
+            }
         }
         guard reader.problems.isEmpty else { throw TrustConfigError(problems: reader.problems) }
         return TrustConfig(
             issuers: issuers.map(\.0),
-            policies: policies.map { TrustPolicy(name: $0.0.name, issuer: $0.0.issuer, conditions: $0.0.conditions, grant: $0.0.grant) }
+            policies: policies.map(\.0)
         )
     }
 
@@ -89,13 +90,6 @@ public enum TrustConfigLoader {
         let file: String
         let line: Int?
         let field: String
-    }
-
-    struct PolicyDraft {
-        let name: String
-        let issuer: String
-        let conditions: [ClaimCondition]
-        let grant: TrustPolicy.Grant
     }
 }
 

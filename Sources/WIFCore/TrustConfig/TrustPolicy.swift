@@ -6,13 +6,41 @@ public struct TrustPolicy: Sendable, Hashable {
     /// Every condition must hold for the policy to match. Never empty.
     public let conditions: [ClaimCondition]
     public let grant: Grant
+    /// Who may act for the tokens this policy admits (RFC 8693 delegation); nil refuses every `actor_token`.
+    public let delegation: Delegation?
 
-    public init(name: String, issuer: String, conditions: [ClaimCondition], grant: Grant) {
+    public init(name: String, issuer: String, conditions: [ClaimCondition], grant: Grant, delegation: Delegation? = nil) {
         precondition(!conditions.isEmpty, "a policy without conditions would trust every token of its issuer")
         self.name = name
         self.issuer = issuer
         self.conditions = conditions
         self.grant = grant
+        self.delegation = delegation
+    }
+
+    /// The actors a policy lets act for its subjects. An `actor_token` is admitted when it verifies against
+    /// its own trusted issuer and matches one of ``actors``; a subject token's `may_act` claim, when present,
+    /// narrows that further (RFC 8693 §4.4).
+    public struct Delegation: Sendable, Hashable {
+        public let actors: [Actor]
+
+        public init(actors: [Actor]) {
+            precondition(!actors.isEmpty, "delegation names at least one actor")
+            self.actors = actors
+        }
+
+        /// Tokens of one trusted issuer whose claims meet every condition.
+        public struct Actor: Sendable, Hashable {
+            /// The ``TrustedIssuer/name`` of the actor token's issuer.
+            public let issuer: String
+            public let conditions: [ClaimCondition]
+
+            public init(issuer: String, conditions: [ClaimCondition]) {
+                precondition(!conditions.isEmpty, "an actor rule without conditions would admit every token of its issuer")
+                self.issuer = issuer
+                self.conditions = conditions
+            }
+        }
     }
 
     /// What a matching token may be issued.
@@ -31,8 +59,10 @@ public struct TrustPolicy: Sendable, Hashable {
         public let subjectClaim: ClaimPath
         /// Issued claim name → subject-token claim path it is copied from.
         public let mappedClaims: [String: ClaimPath]
-        /// The issued `client_id` (default: the policy name).
+        /// The issued `client_id` (default: the policy name), which a request's `client_id` must equal when sent.
         public let clientID: String
+        /// When set, the client id is instead this claim of the subject token (e.g. `sub`).
+        public let clientIDClaim: ClaimPath?
 
         public static let defaultMaxLifetime = 3600
         public static let maxMaxLifetime = 12 * 3600
@@ -45,7 +75,8 @@ public struct TrustPolicy: Sendable, Hashable {
             mayOutliveSubjectToken: Bool = false,
             subjectClaim: ClaimPath = ClaimPath(["sub"]),
             mappedClaims: [String: ClaimPath] = [:],
-            clientID: String
+            clientID: String,
+            clientIDClaim: ClaimPath? = nil
         ) {
             precondition(!audiences.isEmpty, "a grant names at least one audience")
             self.audiences = audiences
@@ -56,6 +87,7 @@ public struct TrustPolicy: Sendable, Hashable {
             self.subjectClaim = subjectClaim
             self.mappedClaims = mappedClaims.filter { !ReservedClaims.names.contains($0.key) }
             self.clientID = clientID
+            self.clientIDClaim = clientIDClaim
         }
     }
 }

@@ -63,10 +63,14 @@ struct AuditRecord {
         if let request = outcome.request {
             fields["requested_audience"] = .array((request.audiences + request.resources).map { .string(Self.capped($0)) })
             fields["requested_scope"] = request.scopes.map { .string(Self.capped($0.joined(separator: " "))) }
+            fields["client_id"] = request.clientID.map { .string(Self.capped($0)) }
         }
         fields["issuer"] = outcome.issuer.map(JSONValue.string)
         fields["subject"] = outcome.subject.map { .string(Self.capped($0)) }
         fields["subject_jti"] = outcome.subjectTokenID.map { .string(Self.capped($0)) }
+        if let actor = outcome.actor {
+            fields["actor"] = .object(["issuer": .string(actor.issuer), "subject": .string(Self.capped(actor.subject))])
+        }
         if !outcome.evaluations.isEmpty {
             fields["policies"] = .array(
                 outcome.evaluations.map { evaluation in

@@ -79,12 +79,17 @@ struct TokenEndpoint: Sendable {
         let form = try FormBody(parsing: body.readableBytesView)
         grantName = (try? form.value("grant_type")).flatMap { $0.map { AuditRecord.capped($0) } }
         grant = ExchangeRequest.grantType(of: form)
-        return try ExchangeRequest(form: form)
+        let authorization = request.headers[values: .authorization]
+        guard authorization.count <= 1 else {
+            throw ExchangeError(.clientAuthenticationMalformed, "Authorization header must be HTTP Basic with a client_id")
+        }
+        return try ExchangeRequest(form: form, authorization: authorization.first)
     }
 
     static func errorResponse(_ error: OAuthErrorResponse) -> Response {
         var response = response(status: HTTPResponse.Status(code: error.status), body: error.body)
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        if let challenge = error.wwwAuthenticate { response.headers[.wwwAuthenticate] = challenge }
         return response
     }
 

@@ -1,0 +1,148 @@
+public import Logging
+import NIOCore
+public import NIOSSL
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The certificate chain and private key files `wif serve --tls-certificate --tls-key` listens with.
+public struct TLSFiles: Sendable, Hashable {
+    public var certificateChain: String
+    public var privateKey: String
+
+    public init(certificateChain: String, privateKey: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+    }
+}
+
+/// Serves the TLS certificate from files and picks up a renewed one without a restart: at most once per
+/// ``checkInterval`` a handshake looks at the files (following symlinks, so a Kubernetes Secret's swap is
+/// seen), and a changed pair that loads and matches replaces the old one. A pair that does not load is
+/// logged and the last good one keeps serving.
+public final class TLSCertificateReloader: Sendable {
+    public let files: TLSFiles
+    let checkInterval: Duration
+    let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State {
+        var chain: [NIOSSLCertificate]
+        var key: NIOSSLPrivateKey
+        var stamp: [FileStamp?]
+        var lastCheck: ContinuousClock.Instant
+    }
+
+    /// Loads the pair now; throws a message naming the file when it cannot be used.
+    public init(files: TLSFiles, checkInterval: Duration = .seconds(1), logger: Logger) throws {
+        self.files = files
+        self.checkInterval = checkInterval
+        self.logger = logger
+        let stamp = Self.stamps(files)
+        let (chain, key) = try Self.load(files)
+        state = Mutex(State(chain: chain, key: key, stamp: stamp, lastCheck: .now))
+    }
+
+    /// The server configuration: the current pair, and a per-handshake hook that serves the newest one.
+    public func serverConfiguration() -> TLSConfiguration {
+        let (chain, key) = current()
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.sslContextCallback = { [self] _, promise in
+            let (chain, key) = current()
+            var override = NIOSSLContextConfigurationOverride()
+            override.certificateChain = chain.map { .certificate($0) }
+            override.privateKey = .privateKey(key)
+            promise.succeed(override)
+        }
+        return configuration
+    }
+
+    /// The pair to serve, reloading first when the files changed since the last look.
+    func current() -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
+        state.withLock { state in
+            let now = ContinuousClock.now
+            if now - state.lastCheck >= checkInterval {
+                state.lastCheck = now
+                let stamp = Self.stamps(files)
+                if stamp != state.stamp {
+                    state.stamp = stamp
+                    do {
+                        (state.chain, state.key) = try Self.load(files)
+                        logger.info("reloaded TLS certificate", metadata: ["file": .string(files.certificateChain)])
+                    } catch {
+                        logger.error("TLS certificate not reloaded; serving the previous one", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            return (state.chain, state.key)
+        }
+    }
+
+    static func load(_ files: TLSFiles) throws -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificateChain)
+        } catch {
+            throw TLSFilesError(file: files.certificateChain, reason: "not a PEM certificate chain (\(error))")
+        }
+        guard !chain.isEmpty else { throw TLSFilesError(file: files.certificateChain, reason: "holds no certificate") }
+        do {
+            key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
+        } catch {
+            throw TLSFilesError(file: files.privateKey, reason: "not a PEM private key (\(error))")
+        }
+        // Building a context checks that the key belongs to the leaf certificate.
+        do {
+            _ = try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            )
+        } catch {
+            throw TLSFilesError(file: files.privateKey, reason: "does not match the certificate in \(files.certificateChain) (\(error))")
+        }
+        return (chain, key)
+    }
+
+    private static func stamps(_ files: TLSFiles) -> [FileStamp?] {
+        [FileStamp(path: files.certificateChain), FileStamp(path: files.privateKey)]
+    }
+}
+
+/// A TLS file that cannot be served.
+public struct TLSFilesError: Error, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    public var description: String { "TLS file \(file): \(reason)" }
+}
+
+/// What identifies one version of a file: device, inode, size and modification time of its target.
+struct FileStamp: Hashable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let modifiedSeconds: Int
+    let modifiedNanoseconds: Int
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        #if canImport(Darwin)
+        modifiedSeconds = info.st_mtimespec.tv_sec
+        modifiedNanoseconds = info.st_mtimespec.tv_nsec
+        #else
+        modifiedSeconds = info.st_mtim.tv_sec
+        modifiedNanoseconds = info.st_mtim.tv_nsec
+        #endif
+    }
+}
