@@ -1,6 +1,7 @@
 public import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// A Hummingbird application running in the background on an ephemeral loopback port.
@@ -43,6 +44,16 @@ public final class LoopbackServer: Sendable {
             throw LoopbackServerError.didNotStart
         }
         return LoopbackServer(port: port, group: group, task: task)
+    }
+
+    /// A loopback port that was free a moment ago, for a server that must know its own URL before it starts
+    /// (wif with TLS names itself `https://127.0.0.1:PORT`).
+    public static func reservePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        guard port > 0 else { throw LoopbackServerError.didNotStart }
+        return port
     }
 
     /// Stops the server gracefully and waits for it to finish.

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Synchronization
 import Testing
 import WIFCore
@@ -28,8 +30,11 @@ final class ExchangeHarness: Sendable {
     let client: HTTPClient
     let clock: FixedClock
     let auditBox: AuditBox
+    /// wif's issuer URL: ``wifIssuer`` on plain HTTP, the real `https://127.0.0.1:PORT` with TLS.
+    let wifIssuerURL: String
+    let tls: TestCertificateAuthority?
 
-    var baseURL: String { server.baseURL }
+    var baseURL: String { tls == nil ? server.baseURL : wifIssuerURL }
 
     /// The trust-config used by every integration test, as a platform team would write it.
     static func trustConfigYAML(issuerURL: String) -> String {
@@ -60,6 +65,23 @@ final class ExchangeHarness: Sendable {
               claims:
                 namespace: [kubernetes.io, namespace]
                 service_account: [kubernetes.io, serviceaccount, name]
+            delegation:
+              actors:
+                - issuer: cluster
+                  conditions:
+                    - claim: sub
+                      equals: system:serviceaccount:edge:gateway
+          - name: billing
+            issuer: cluster
+            description: An Entra-style client; client_id is its application id.
+            conditions:
+              - claim: sub
+                equals: system:serviceaccount:payments:billing
+            grant:
+              audiences: [api://payments]
+              scopes: [payments.read, payments.write]
+              default_scopes: [payments.read]
+              client_id: \(billingClientID)
           - name: release-bot
             issuer: cluster
             conditions:
@@ -71,19 +93,48 @@ final class ExchangeHarness: Sendable {
         """
     }
 
-    private init(issuer: TestIssuer, server: LoopbackServer, client: HTTPClient, clock: FixedClock, auditBox: AuditBox) {
+    /// The application (client) id the `billing` policy names, as an Entra app registration would have.
+    static let billingClientID = "5c1d8a3e-7f21-4d6b-9a0e-2b3c4d5e6f70"
+
+    private init(
+        issuer: TestIssuer,
+        server: LoopbackServer,
+        client: HTTPClient,
+        clock: FixedClock,
+        auditBox: AuditBox,
+        wifIssuerURL: String,
+        tls: TestCertificateAuthority?
+    ) {
         self.issuer = issuer
         self.server = server
         self.client = client
         self.clock = clock
         self.auditBox = auditBox
+        self.wifIssuerURL = wifIssuerURL
+        self.tls = tls
     }
 
-    static func start(signingKey: SigningKey = SigningKey.generate(), keyLimits: IssuerKeyStore.Limits = .init()) async throws -> ExchangeHarness {
+    /// Starts the issuer and wif; with `tls`, wif listens with that authority's server certificate on a
+    /// reserved port and names itself `https://127.0.0.1:PORT`, and the client trusts only that authority.
+    static func start(
+        signingKey: SigningKey = SigningKey.generate(),
+        keyLimits: IssuerKeyStore.Limits = .init(),
+        tls: TestCertificateAuthority? = nil,
+        clock: FixedClock = FixedClock(now)
+    ) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
-        let clock = FixedClock(now)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        var port = 0
+        var wifIssuerURL = wifIssuer
+        if let tls {
+            var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+            tlsConfiguration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(tls.caPEM.utf8)))
+            clientConfiguration.tlsConfiguration = tlsConfiguration
+            port = try await LoopbackServer.reservePort()
+            wifIssuerURL = "https://127.0.0.1:\(port)"
+        }
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         var logger = Logger(label: "wif-test")
         logger.logLevel = .critical
         let keySource = IssuerKeyStore(
@@ -94,10 +145,16 @@ final class ExchangeHarness: Sendable {
             limits: keyLimits,
             logger: logger
         )
-        let exchanger = TokenExchanger(config: config, keySource: keySource, minter: AccessTokenMinter(issuerURL: wifIssuer, signingKey: signingKey))
+        let minter = AccessTokenMinter(issuerURL: wifIssuerURL, signingKey: signingKey)
+        let exchanger = TokenExchanger(config: config, keySource: keySource, minter: minter)
         let box = AuditBox()
         let dependencies = ServerDependencies(
-            settings: ServerSettings(host: "127.0.0.1", port: 0, issuerURL: wifIssuer, maxBodyBytes: 64 * 1024),
+            settings: ServerSettings(
+                host: "127.0.0.1",
+                port: port,
+                issuerURL: wifIssuerURL,
+                tls: tls.map { TLSFiles(certificateChain: $0.certificateFile.path, privateKey: $0.keyFile.path) }
+            ),
             exchanger: exchanger,
             publishedKeys: [signingKey],
             clock: clock,
@@ -105,12 +162,17 @@ final class ExchangeHarness: Sendable {
             logger: logger
         )
         let server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
-        return ExchangeHarness(issuer: issuer, server: server, client: client, clock: clock, auditBox: box)
+        return ExchangeHarness(issuer: issuer, server: server, client: client, clock: clock, auditBox: box, wifIssuerURL: wifIssuerURL, tls: tls)
     }
 
     /// Runs `body` against a fresh harness and always stops it, awaiting the shutdown.
-    static func with(keyLimits: IssuerKeyStore.Limits = .init(), _ body: (ExchangeHarness) async throws -> Void) async throws {
-        let harness = try await start(keyLimits: keyLimits)
+    static func with(
+        keyLimits: IssuerKeyStore.Limits = .init(),
+        tls: TestCertificateAuthority? = nil,
+        clock: FixedClock = FixedClock(now),
+        _ body: (ExchangeHarness) async throws -> Void
+    ) async throws {
+        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock)
         do {
             try await body(harness)
         } catch {
@@ -145,6 +207,20 @@ final class ExchangeHarness: Sendable {
         try TokenFactory.token(claims: claims(changes), key: key)
     }
 
+    /// A valid token of another workload of the cluster, e.g. `edge/gateway` or `payments/billing`.
+    func workloadToken(
+        namespace: String,
+        serviceAccount: String,
+        key: TestKey = SharedKeys.issuerEC,
+        _ changes: [String: JSONValue?] = [:]
+    ) throws
+        -> String
+    {
+        var fields = claims(namespace: namespace, serviceAccount: serviceAccount).objectValue!
+        for (name, value) in changes { fields[name] = value }
+        return try TokenFactory.token(claims: .object(fields), key: key)
+    }
+
     struct Answer {
         let status: Int
         let headers: HTTPHeaders
@@ -157,11 +233,13 @@ final class ExchangeHarness: Sendable {
         method: HTTPMethod = .POST,
         path: String = "/token",
         contentType: String? = "application/x-www-form-urlencoded",
+        headers: [(String, String)] = [],
         body: String
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if method != .GET { request.body = .bytes(ByteBuffer(string: body)) }
         let response = try await client.execute(request, timeout: .seconds(10))
         let bytes = Array(buffer: try await response.body.collect(upTo: 1 << 20))
@@ -223,5 +301,24 @@ final class AuditBox: Sendable {
     func append(_ line: [UInt8]) {
         let record = (try? JSONValue.parse(line)) ?? .null
         lines.withLock { $0.append(record) }
+    }
+}
+
+extension ExchangeHarness {
+    /// The claims of the access token in a 200 answer, after checking its ES256 signature against the JWKS
+    /// wif serves and its `typ: at+jwt` header.
+    func issuedClaims(_ answer: Answer, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
+        #expect(answer.status == 200, "\(answer.text)", sourceLocation: sourceLocation)
+        let token = try #require(answer.body["access_token"]?.stringValue, sourceLocation: sourceLocation)
+        let jwks = try await send(method: .GET, path: "/.well-known/jwks.json", contentType: nil, body: "")
+        let keys = try JWKSet.parse(Array(jwks.text.utf8))
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        try #require(parts.count == 3, sourceLocation: sourceLocation)
+        let header = try JSONValue.parse(try #require(Base64URL.decode(parts[0])))
+        #expect(header["typ"] == "at+jwt", sourceLocation: sourceLocation)
+        let key = try #require(keys.key(for: header["kid"]?.stringValue), sourceLocation: sourceLocation)
+        let signature = try #require(Base64URL.decode(parts[2]))
+        #expect(key.isValidSignature(signature, over: Array("\(parts[0]).\(parts[1])".utf8), algorithm: .es256), sourceLocation: sourceLocation)
+        return try JSONValue.parse(try #require(Base64URL.decode(parts[1])))
     }
 }

@@ -48,7 +48,7 @@ struct TokenEndpointTests {
             let jwks = try await harness.send(method: .GET, path: "/.well-known/jwks.json", contentType: nil, body: "")
             let keys = try await JWTKeyCollection().add(jwksJSON: jwks.text)
             let claims = try await keys.verify(accessToken, as: IssuedClaims.self)
-            #expect(claims.iss.value == ExchangeHarness.wifIssuer)
+            #expect(claims.iss.value == harness.wifIssuerURL)
             #expect(claims.sub.value == "system:serviceaccount:payments:api")
             #expect(claims.aud.value == ["https://ledger.internal"])
             #expect(claims.scope == "ledger.read ledger.write")
@@ -118,9 +118,9 @@ struct TokenEndpointTests {
             for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
                 let answer = try await harness.send(method: .GET, path: path, contentType: nil, body: "")
                 #expect(answer.status == 200)
-                #expect(answer.body["issuer"]?.stringValue == ExchangeHarness.wifIssuer)
-                #expect(answer.body["token_endpoint"]?.stringValue == ExchangeHarness.wifIssuer + "/token")
-                #expect(answer.body["jwks_uri"]?.stringValue == ExchangeHarness.wifIssuer + "/.well-known/jwks.json")
+                #expect(answer.body["issuer"]?.stringValue == harness.wifIssuerURL)
+                #expect(answer.body["token_endpoint"]?.stringValue == harness.wifIssuerURL + "/token")
+                #expect(answer.body["jwks_uri"]?.stringValue == harness.wifIssuerURL + "/.well-known/jwks.json")
             }
             let jwks = try await harness.send(method: .GET, path: "/.well-known/jwks.json", contentType: nil, body: "")
             let key = try #require(jwks.body["keys"]?.arrayValue?.first)
