@@ -3,6 +3,7 @@ import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 public import NIOCore
+import ServiceLifecycle
 public import WIFCore
 
 /// Everything the HTTP server needs, injected (STYLE.md habit 9).
@@ -130,14 +131,17 @@ public func buildApplication(
     try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.config)
     let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
     var server = http1
+    var services: [any Service] = []
     if let files = dependencies.settings.tls {
         let certificates = try TLSCertificateReloader(files: files, logger: dependencies.logger)
         server = try .tls(http1, tlsConfiguration: certificates.serverConfiguration())
+        services.append(certificates)
     }
     return Application(
         router: buildRouter(dependencies),
         server: server,
         configuration: .init(address: .hostname(dependencies.settings.host, port: dependencies.settings.port), serverName: "wif"),
+        services: services,
         onServerRunning: onServerRunning,
         logger: dependencies.logger
     )

@@ -195,7 +195,7 @@ final class ExchangeHarness: Sendable {
             audience: "wif",
             namespace: namespace,
             serviceAccount: serviceAccount,
-            now: Self.now,
+            now: clock.now(),
             lifetime: 3600
         ).objectValue!
         for (name, value) in changes { claims[name] = value }
@@ -310,6 +310,11 @@ extension ExchangeHarness {
     func issuedClaims(_ answer: Answer, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
         #expect(answer.status == 200, "\(answer.text)", sourceLocation: sourceLocation)
         let token = try #require(answer.body["access_token"]?.stringValue, sourceLocation: sourceLocation)
+        return try await verifiedClaims(token, sourceLocation: sourceLocation)
+    }
+
+    /// The claims of an access token wif issued, after checking its signature and `typ`.
+    func verifiedClaims(_ token: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> JSONValue {
         let jwks = try await send(method: .GET, path: "/.well-known/jwks.json", contentType: nil, body: "")
         let keys = try JWKSet.parse(Array(jwks.text.utf8))
         let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)

@@ -188,7 +188,7 @@ public struct ExchangeRequest: Sendable, Hashable {
         let basic = try BasicCredentials(authorization)
         guard basic.secret.isEmpty else { throw .secretNotAccepted }
         guard let basicID = basic.id.isEmpty ? nil : basic.id else { return formID }
-        if let formID, formID != basicID {
+        if let formID, !formID.isCodePointEqual(to: basicID) {
             throw ExchangeError(.conflictingClientID, "client_id in the body differs from the one in the Authorization header")
         }
         return basicID

@@ -1,6 +1,7 @@
 public import Logging
 import NIOCore
 public import NIOSSL
+public import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -20,11 +21,12 @@ public struct TLSFiles: Sendable, Hashable {
     }
 }
 
-/// Serves the TLS certificate from files and picks up a renewed one without a restart: at most once per
-/// ``checkInterval`` a handshake looks at the files (following symlinks, so a Kubernetes Secret's swap is
-/// seen), and a changed pair that loads and matches replaces the old one. A pair that does not load is
-/// logged and the last good one keeps serving.
-public final class TLSCertificateReloader: Sendable {
+/// Serves the TLS certificate from files and picks up a renewed one without a restart: as a service it looks
+/// at the files every ``checkInterval`` (following symlinks, so a Kubernetes Secret's swap is seen), and a
+/// changed pair that loads and matches replaces the old one; each handshake takes the current pair, without
+/// touching the disk. A pair that does not load is logged and the last good one keeps serving; it is tried
+/// again when the files change again.
+public final class TLSCertificateReloader: Service, Sendable {
     public let files: TLSFiles
     let checkInterval: Duration
     let logger: Logger
@@ -34,7 +36,6 @@ public final class TLSCertificateReloader: Sendable {
         var chain: [NIOSSLCertificate]
         var key: NIOSSLPrivateKey
         var stamp: [FileStamp?]
-        var lastCheck: ContinuousClock.Instant
     }
 
     /// Loads the pair now; throws a message naming the file when it cannot be used.
@@ -44,7 +45,7 @@ public final class TLSCertificateReloader: Sendable {
         self.logger = logger
         let stamp = Self.stamps(files)
         let (chain, key) = try Self.load(files)
-        state = Mutex(State(chain: chain, key: key, stamp: stamp, lastCheck: .now))
+        state = Mutex(State(chain: chain, key: key, stamp: stamp))
     }
 
     /// The server configuration: the current pair, and a per-handshake hook that serves the newest one.
@@ -65,24 +66,35 @@ public final class TLSCertificateReloader: Sendable {
         return configuration
     }
 
-    /// The pair to serve, reloading first when the files changed since the last look.
+    /// The pair to serve now.
     func current() -> ([NIOSSLCertificate], NIOSSLPrivateKey) {
-        state.withLock { state in
-            let now = ContinuousClock.now
-            if now - state.lastCheck >= checkInterval {
-                state.lastCheck = now
-                let stamp = Self.stamps(files)
-                if stamp != state.stamp {
-                    state.stamp = stamp
-                    do {
-                        (state.chain, state.key) = try Self.load(files)
-                        logger.info("reloaded TLS certificate", metadata: ["file": .string(files.certificateChain)])
-                    } catch {
-                        logger.error("TLS certificate not reloaded; serving the previous one", metadata: ["error": "\(error)"])
-                    }
-                }
+        state.withLock { ($0.chain, $0.key) }
+    }
+
+    /// Looks at the files every ``checkInterval`` until graceful shutdown.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.checkInterval)
+                self.reloadIfChanged()
             }
-            return (state.chain, state.key)
+        }
+    }
+
+    /// Loads the pair when the files changed since the last look; returns whether a new pair is served.
+    @discardableResult
+    public func reloadIfChanged() -> Bool {
+        let stamp = Self.stamps(files)
+        guard state.withLock({ $0.stamp != stamp }) else { return false }
+        do {
+            let (chain, key) = try Self.load(files)
+            state.withLock { $0 = State(chain: chain, key: key, stamp: stamp) }
+            logger.info("reloaded TLS certificate", metadata: ["file": .string(files.certificateChain)])
+            return true
+        } catch {
+            state.withLock { $0.stamp = stamp }
+            logger.error("TLS certificate not reloaded; serving the previous one", metadata: ["error": "\(error)"])
+            return false
         }
     }
 
