@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("issuer-url"),
-        help: "wif's public issuer URL, the iss of issued tokens (env WIF_ISSUER_URL; default http://HOST:PORT)."
+        help: "wif's public issuer URL, the iss of issued tokens (env WIF_ISSUER_URL; default http://HOST:PORT, https with TLS)."
     )
     var issuerURL: String?
 
@@ -64,6 +64,9 @@ struct Serve: AsyncParsableCommand {
             issuerURL: issuerURL ?? environment("WIF_ISSUER_URL"),
             tls: tls
         )
+        if let explicit = issuerURL ?? environment("WIF_ISSUER_URL"), let problem = ServerSettings.issuerURLProblem(explicit) {
+            throw CommandFailure("--issuer-url \(explicit.debugDescription): \(problem)")
+        }
         guard settings.isLoopback || issuerURL != nil || environment("WIF_ISSUER_URL") != nil else {
             throw CommandFailure(
                 "listening on \(settings.host) needs --issuer-url (or WIF_ISSUER_URL): the public https URL clients and APIs know wif by"

@@ -74,6 +74,19 @@ private func addEntraRoutes(to router: Router<WIFRequestContext>, issuer: String
             return endpoint.methodNotAllowed(request, context: context)
         }
     }
+    router.on("/:tenant/oauth2/v2.0/authorize", method: .get) { _, context in
+        guard isTenantName(context.parameters.get("tenant")) else { return notFound() }
+        // Named in the tenant document because MSAL requires one; wif has no interactive flows.
+        let error = JSONValue.object([
+            "error": "unsupported_response_type",
+            "error_description": "wif serves no interactive authorization: use the token endpoint",
+        ])
+        return Response(
+            status: .badRequest,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.serialized()))
+        )
+    }
     router.get("/:tenant/v2.0/.well-known/openid-configuration") { _, context in
         guard let tenant = context.parameters.get("tenant"), isTenantName(tenant) else { return notFound() }
         let base = "\(issuer)/\(tenant)"
@@ -87,9 +100,9 @@ private func addEntraRoutes(to router: Router<WIFRequestContext>, issuer: String
     }
 }
 
-/// An Entra tenant id or domain: letters, digits, '.', '-' and '_', at most 64.
+/// An Entra tenant id or domain: letters, digits, '.', '-' and '_', at most 64, not only dots.
 private func isTenantName(_ tenant: String?) -> Bool {
-    guard let tenant, (1...64).contains(tenant.utf8.count) else { return false }
+    guard let tenant, (1...64).contains(tenant.utf8.count), tenant.utf8.contains(where: { $0 != UInt8(ascii: ".") }) else { return false }
     return tenant.utf8.allSatisfy { byte in
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
             || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")

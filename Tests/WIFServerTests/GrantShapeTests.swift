@@ -400,7 +400,16 @@ struct GrantShapeTests {
         }
     }
 
-    @Test("a tenant segment that is not a plain name is 404", arguments: ["a%20b", "%2E%2E", String(repeating: "t", count: 65)])
+    @Test("the authorization endpoint the tenant document names answers unsupported_response_type")
+    func entraAuthorize() async throws {
+        try await ExchangeHarness.with { harness in
+            let answer = try await harness.send(method: .GET, path: "/contoso/oauth2/v2.0/authorize", contentType: nil, body: "")
+            #expect(answer.status == 400)
+            #expect(answer.body["error"] == "unsupported_response_type")
+        }
+    }
+
+    @Test("a tenant segment that is not a plain name is 404", arguments: ["a%20b", "%2E%2E", "...", String(repeating: "t", count: 65)])
     func badTenant(tenant: String) async throws {
         try await ExchangeHarness.with { harness in
             let discovery = try await harness.send(method: .GET, path: "/\(tenant)/v2.0/.well-known/openid-configuration", contentType: nil, body: "")

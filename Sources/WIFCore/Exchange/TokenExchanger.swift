@@ -4,6 +4,48 @@ public protocol IssuerKeySource: Sendable {
     /// own limits) when it does not know it. Throws ``ExchangeError/Code/issuerKeysUnavailable`` when no
     /// usable keys can be had.
     func keys(for issuer: TrustedIssuer, keyID: String?) async throws(ExchangeError) -> JWKSet
+
+    /// The state of each issuer's keys, for `/readyz` and metrics.
+    func status(of issuers: [TrustedIssuer]) async -> [IssuerKeyStatus]
+}
+
+extension IssuerKeySource {
+    /// A source that keeps no state reports nothing.
+    public func status(of issuers: [TrustedIssuer]) async -> [IssuerKeyStatus] { [] }
+}
+
+/// How one issuer's keys stand.
+public struct IssuerKeyStatus: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable {
+        /// No fetch has been tried yet.
+        case pending
+        /// The last fetch succeeded.
+        case fresh
+        /// Refreshes fail; the last good keys (or pinned keys) keep serving.
+        case stale
+        /// No usable keys: tokens of this issuer are answered 503.
+        case unavailable
+    }
+
+    public let issuer: String
+    public let state: State
+    /// Usable keys now (pinned and fetched).
+    public let keyCount: Int
+    /// Seconds since the last successful fetch, if any.
+    public let ageSeconds: Double?
+    /// Consecutive failed fetches.
+    public let failures: Int
+
+    public init(issuer: String, state: State, keyCount: Int, ageSeconds: Double?, failures: Int) {
+        self.issuer = issuer
+        self.state = state
+        self.keyCount = keyCount
+        self.ageSeconds = ageSeconds
+        self.failures = failures
+    }
+
+    /// Whether tokens of this issuer can be verified now (or may be, once the first fetch runs).
+    public var isUsable: Bool { state != .unavailable }
 }
 
 /// A token wif issued, ready for the response body.

@@ -76,7 +76,7 @@ extension UnverifiedToken {
         let iat = try claims["iat"].map { (v) throws(ExchangeError) in try Self.numericDate(v, "iat") }
         let nbf = try claims["nbf"].map { (v) throws(ExchangeError) in try Self.numericDate(v, "nbf") }
         var effectiveExpiry = exp
-        if let warnAfter = claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])) {
+        if issuer.kubernetes.warnAfterAsExpiry, let warnAfter = claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])) {
             effectiveExpiry = min(exp, try Self.numericDate(warnAfter, "kubernetes.io warnafter"))
         }
         guard effectiveExpiry > now - leeway else {
@@ -87,6 +87,15 @@ extension UnverifiedToken {
         }
         if let iat, iat > now + leeway {
             throw ExchangeError(.tokenNotYetValid, "subject token is not yet valid", detail: "iat \(iat) is in the future, now \(now)")
+        }
+        if let maxAge = issuer.kubernetes.maxTokenAge {
+            guard let iat else { throw .badClaims("iat missing; issuer \(issuer.name) limits the token age") }
+            guard now - iat <= Double(maxAge) + leeway else {
+                throw ExchangeError(.tokenExpired, "subject token is too old", detail: "issued \(now - iat) s ago; at most \(maxAge) s")
+            }
+        }
+        if issuer.kubernetes.requirePodBinding, claims.value(at: ClaimPath(["kubernetes.io", "pod", "name"]))?.stringValue == nil {
+            throw .badClaims("no pod binding (kubernetes.io.pod.name); issuer \(issuer.name) requires pod-bound tokens")
         }
         // The lifetime is measured to the effective expiry: an extended Kubernetes token (exp = iat + 1 year,
         // warnafter = iat + 3607) lives until warnafter (security-cases.md case 56, D2).

@@ -3,7 +3,10 @@ import Yams
 extension Reader {
     /// One `issuers:` entry.
     mutating func issuer(_ node: Node, _ field: String) -> TrustedIssuer? {
-        let keys: Set<String> = ["name", "issuer", "keys", "audiences", "algorithms", "max_token_lifetime", "leeway", "allow_insecure_loopback"]
+        let keys: Set<String> = [
+            "name", "issuer", "keys", "audiences", "algorithms", "max_token_lifetime", "leeway", "allow_insecure_loopback", "key_cache",
+            "kubernetes",
+        ]
         guard let map = mapping(node, field, allowed: keys, required: ["name", "issuer", "keys", "audiences", "algorithms"]) else { return nil }
         let before = problems.count
         let name = string(map["name"], join(field, "name"))
@@ -13,7 +16,9 @@ extension Reader {
         if let iss, iss.contains("{") || iss.contains("}") {
             problem(map["issuer"], join(field, "issuer"), "templates such as {tenantid} are not allowed: pin the exact issuer")
         }
-        let source = keySource(map["keys"], join(field, "keys"), insecure: insecure)
+        let sourceAndPin = keySource(map["keys"], join(field, "keys"), insecure: insecure)
+        let source = sourceAndPin?.0
+        let pinned = sourceAndPin?.1
         if let iss, let source, source == .discovery || iss.hasPrefix("http") {
             checkURL(iss, node: map["issuer"], field: join(field, "issuer"), insecure: insecure)
         }
@@ -37,6 +42,8 @@ extension Reader {
         let lifetime =
             duration(map["max_token_lifetime"], join(field, "max_token_lifetime"), max: 7 * 24 * 3600) ?? TrustedIssuer.defaultMaxTokenLifetime
         let leeway = duration(map["leeway"], join(field, "leeway"), max: TrustedIssuer.maxLeeway, min: 0) ?? TrustedIssuer.defaultLeeway
+        let cache = map["key_cache"].flatMap { keyCache($0, join(field, "key_cache")) } ?? KeyCachePolicy()
+        let intake = map["kubernetes"].flatMap { kubernetesIntake($0, join(field, "kubernetes")) } ?? KubernetesIntake()
         guard problems.count == before, let name, let iss, let source, let audiences else { return nil }
         return TrustedIssuer(
             name: name,
@@ -46,16 +53,54 @@ extension Reader {
             algorithms: algorithms,
             maxTokenLifetime: lifetime,
             leeway: leeway,
-            allowInsecureLoopback: insecure
+            allowInsecureLoopback: insecure,
+            pinnedKeysFile: pinned,
+            keyCache: cache,
+            kubernetes: intake
         )
     }
 
-    private mutating func keySource(_ node: Node?, _ field: String, insecure: Bool) -> TrustedIssuer.KeySource? {
+    /// An issuer's `key_cache:` section.
+    private mutating func keyCache(_ node: Node, _ field: String) -> KeyCachePolicy? {
+        let names: Set<String> = ["min_refresh", "max_refresh", "default_refresh", "unknown_kid_interval", "max_stale"]
+        guard let map = mapping(node, field, allowed: names) else { return nil }
+        let defaults = KeyCachePolicy()
+        let week = 7 * 24 * 3600
+        let minRefresh = duration(map["min_refresh"], join(field, "min_refresh"), max: 24 * 3600) ?? defaults.minRefresh
+        let maxRefresh = duration(map["max_refresh"], join(field, "max_refresh"), max: week) ?? max(defaults.maxRefresh, minRefresh)
+        if maxRefresh < minRefresh { problem(map["max_refresh"], join(field, "max_refresh"), "must not be shorter than min_refresh") }
+        return KeyCachePolicy(
+            minRefresh: minRefresh,
+            maxRefresh: maxRefresh,
+            defaultRefresh: duration(map["default_refresh"], join(field, "default_refresh"), max: week) ?? defaults.defaultRefresh,
+            unknownKeyInterval: duration(map["unknown_kid_interval"], join(field, "unknown_kid_interval"), max: 3600)
+                ?? defaults.unknownKeyInterval,
+            maxStale: duration(map["max_stale"], join(field, "max_stale"), max: 30 * 24 * 3600, min: 0) ?? defaults.maxStale
+        )
+    }
+
+    /// An issuer's `kubernetes:` section.
+    private mutating func kubernetesIntake(_ node: Node, _ field: String) -> KubernetesIntake? {
+        guard let map = mapping(node, field, allowed: ["max_token_age", "require_pod_binding", "warnafter_as_expiry"]) else { return nil }
+        return KubernetesIntake(
+            maxTokenAge: duration(map["max_token_age"], join(field, "max_token_age"), max: 7 * 24 * 3600),
+            requirePodBinding: bool(map["require_pod_binding"], join(field, "require_pod_binding")) ?? false,
+            warnAfterAsExpiry: bool(map["warnafter_as_expiry"], join(field, "warnafter_as_expiry")) ?? true
+        )
+    }
+
+    /// An issuer's `keys:` section: one live source, and optionally `jwks_file` pinned beside discovery or
+    /// `jwks_url`.
+    private mutating func keySource(_ node: Node?, _ field: String, insecure: Bool) -> (TrustedIssuer.KeySource, String?)? {
         guard let node, let map = mapping(node, field, allowed: ["discovery", "jwks_url", "jwks_file", "development"]) else { return nil }
-        guard map.count == 1, let (kind, value) = map.first else {
-            problem(node, field, "name exactly one of discovery, jwks_url, jwks_file, development")
+        let live = map.keys.filter { $0 != "jwks_file" }
+        let pinnable = map.count == 2 && map["jwks_file"] != nil && (map["discovery"] != nil || map["jwks_url"] != nil)
+        guard map.count == 1 || pinnable, let kind = live.first ?? map.keys.first, let value = map[kind] else {
+            problem(node, field, "name one of discovery, jwks_url, jwks_file, development (jwks_file may pin keys beside discovery or jwks_url)")
             return nil
         }
+        let pinned = pinnable ? string(map["jwks_file"], join(field, "jwks_file")) : nil
+        if pinnable, pinned == nil { return nil }
         let subfield = join(field, kind)
         switch kind {
         case "discovery":
@@ -63,18 +108,18 @@ extension Reader {
                 problem(value, subfield, "set discovery: true to use OpenID Connect discovery")
                 return nil
             }
-            return .discovery
+            return (.discovery, pinned)
         case "development":
             guard bool(value, subfield) == true else {
                 problem(value, subfield, "set development: true to use wif's local development issuer")
                 return nil
             }
-            return .development
+            return (.development, nil)
         case "jwks_url":
             guard let url = string(value, subfield), checkURL(url, node: value, field: subfield, insecure: insecure) else { return nil }
-            return .jwksURL(url)
+            return (.jwksURL(url), pinned)
         default:
-            return string(value, subfield).map { .jwksFile($0) }
+            return string(value, subfield).map { (.jwksFile($0), nil) }
         }
     }
 

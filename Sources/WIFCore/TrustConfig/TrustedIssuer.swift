@@ -28,6 +28,13 @@ public struct TrustedIssuer: Sendable, Hashable {
     public let leeway: Int
     /// Plain `http` key-source URLs are allowed, for loopback hosts only (tests and demos).
     public let allowInsecureLoopback: Bool
+    /// A JWKS file whose keys are trusted beside the live ``keySource`` and keep working when it is down
+    /// (keys pinned by the operator, e.g. during a cluster migration).
+    public let pinnedKeysFile: String?
+    /// How the issuer's keys are cached and refreshed.
+    public let keyCache: KeyCachePolicy
+    /// Checks on Kubernetes service-account tokens.
+    public let kubernetes: KubernetesIntake
 
     public static let defaultMaxTokenLifetime = 24 * 3600
     public static let defaultLeeway = 60
@@ -41,7 +48,10 @@ public struct TrustedIssuer: Sendable, Hashable {
         algorithms: Set<JWSAlgorithm>,
         maxTokenLifetime: Int = defaultMaxTokenLifetime,
         leeway: Int = defaultLeeway,
-        allowInsecureLoopback: Bool = false
+        allowInsecureLoopback: Bool = false,
+        pinnedKeysFile: String? = nil,
+        keyCache: KeyCachePolicy = KeyCachePolicy(),
+        kubernetes: KubernetesIntake = KubernetesIntake()
     ) {
         self.name = name
         self.issuer = issuer
@@ -51,5 +61,55 @@ public struct TrustedIssuer: Sendable, Hashable {
         self.maxTokenLifetime = maxTokenLifetime
         self.leeway = leeway
         self.allowInsecureLoopback = allowInsecureLoopback
+        self.pinnedKeysFile = pinnedKeysFile
+        self.keyCache = keyCache
+        self.kubernetes = kubernetes
+    }
+}
+
+/// How long an issuer's fetched keys are used before a refresh, and for how long after refreshes start
+/// failing. All in seconds.
+public struct KeyCachePolicy: Sendable, Hashable {
+    /// The shortest interval between scheduled refreshes, whatever `Cache-Control: max-age` says.
+    public var minRefresh: Int
+    /// The longest interval between scheduled refreshes.
+    public var maxRefresh: Int
+    /// The interval when the JWKS response names no `max-age` (then clamped to min/max).
+    public var defaultRefresh: Int
+    /// At most one refresh per this interval because a token named an unknown `kid`.
+    public var unknownKeyInterval: Int
+    /// How long the last good keys keep serving after the last successful fetch while refreshes fail.
+    public var maxStale: Int
+
+    public static let defaults = KeyCachePolicy()
+
+    public init(minRefresh: Int = 60, maxRefresh: Int = 3600, defaultRefresh: Int = 300, unknownKeyInterval: Int = 30, maxStale: Int = 24 * 3600) {
+        self.minRefresh = minRefresh
+        self.maxRefresh = max(maxRefresh, minRefresh)
+        self.defaultRefresh = defaultRefresh
+        self.unknownKeyInterval = unknownKeyInterval
+        self.maxStale = maxStale
+    }
+
+    /// The refresh interval for a response that said `max-age` (or nothing).
+    public func refreshInterval(maxAge: Int?) -> Int {
+        min(max(maxAge ?? defaultRefresh, minRefresh), maxRefresh)
+    }
+}
+
+/// Intake rules for Kubernetes projected service-account tokens (security-cases.md D2).
+public struct KubernetesIntake: Sendable, Hashable {
+    /// Refuse tokens issued (`iat`) longer ago than this many seconds; nil: no limit beyond the lifetime.
+    public var maxTokenAge: Int?
+    /// Require the pod binding claim (`kubernetes.io` → `pod`), so that only pod-bound tokens are accepted.
+    public var requirePodBinding: Bool
+    /// Treat `kubernetes.io` → `warnafter` as the token's expiry (on by default; off for cluster migrations
+    /// where extended tokens must keep their full lifetime).
+    public var warnAfterAsExpiry: Bool
+
+    public init(maxTokenAge: Int? = nil, requirePodBinding: Bool = false, warnAfterAsExpiry: Bool = true) {
+        self.maxTokenAge = maxTokenAge
+        self.requirePodBinding = requirePodBinding
+        self.warnAfterAsExpiry = warnAfterAsExpiry
     }
 }

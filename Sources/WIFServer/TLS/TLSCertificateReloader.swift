@@ -3,12 +3,7 @@ import NIOCore
 public import NIOSSL
 public import ServiceLifecycle
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import WIFSources
 
 /// The certificate chain and private key files `wif serve --tls-certificate --tls-key` listens with.
 public struct TLSFiles: Sendable, Hashable {
@@ -133,28 +128,4 @@ public struct TLSFilesError: Error, CustomStringConvertible {
     public let file: String
     public let reason: String
     public var description: String { "TLS file \(file): \(reason)" }
-}
-
-/// What identifies one version of a file: device, inode, size and modification time of its target.
-struct FileStamp: Hashable {
-    let device: UInt64
-    let inode: UInt64
-    let size: Int64
-    let modifiedSeconds: Int
-    let modifiedNanoseconds: Int
-
-    init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        #if canImport(Darwin)
-        modifiedSeconds = info.st_mtimespec.tv_sec
-        modifiedNanoseconds = info.st_mtimespec.tv_nsec
-        #else
-        modifiedSeconds = info.st_mtim.tv_sec
-        modifiedNanoseconds = info.st_mtim.tv_nsec
-        #endif
-    }
 }

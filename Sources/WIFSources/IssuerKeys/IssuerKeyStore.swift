@@ -1,34 +1,48 @@
 public import AsyncHTTPClient
+public import CoreMetrics
 import FoundationEssentials
 public import Logging
 public import NIOCore
 import NIOHTTP1
 public import WIFCore
 
-/// Fetches and caches each trusted issuer's keys from its configured source, and only from there: nothing
+/// Fetches and caches each trusted issuer's keys from its configured sources, and only from there: nothing
 /// in a token ever names a URL that is fetched.
 ///
-/// Keys are fetched on first use and shared by all requests; concurrent requests for the same issuer wait
-/// for one fetch (single flight). A cached set is refreshed when older than ``Limits/maxAge``, or when a
-/// token names an unknown `kid` — at most once per ``Limits/unknownKeyRefreshInterval`` per issuer. When a
-/// refresh fails, the last good keys keep serving.
+/// - Keys are fetched once and shared by all requests; concurrent needs of one issuer wait for one fetch
+///   (single flight).
+/// - Once an issuer has keys, requests never wait for a scheduled refresh: a due refresh starts in the
+///   background (``IssuerKeyRefresher`` also runs them on schedule). The schedule honours the JWKS
+///   response's `Cache-Control: max-age`, clamped to the issuer's ``KeyCachePolicy``.
+/// - A token naming an unknown `kid` makes a request wait for one refresh, at most once per
+///   ``KeyCachePolicy/unknownKeyInterval`` per issuer, so new keys work at once and random kids cost nothing.
+/// - When refreshes fail, they are retried with exponential backoff and the last good keys keep serving for
+///   ``KeyCachePolicy/maxStale``; then the issuer is unavailable (503) until a fetch succeeds. Keys pinned in
+///   ``TrustedIssuer/pinnedKeysFile`` serve regardless.
 public actor IssuerKeyStore: IssuerKeySource {
-    /// Bounds on key fetching.
+    /// Bounds on key fetching, the same for every issuer.
     public struct Limits: Sendable {
+        /// One deadline over a whole fetch (discovery, redirects and JWKS, head and body).
         public var timeout: TimeAmount = .seconds(5)
         public var maxResponseBytes = 256 * 1024
-        public var maxAge: Double = 300
-        public var unknownKeyRefreshInterval: Double = 30
-        /// After a failed fetch with no keys cached, requests fail fast for this long instead of each
-        /// triggering another fetch.
-        public var failureRetryInterval: Double = 5
+        /// Redirects followed per request, each checked by the key-source URL rule and never changing scheme.
+        public var maxRedirects = 3
+        /// The wait before retrying after a failed fetch; doubles with each consecutive failure.
+        public var retryDelay: Double = 5
+        public var maxRetryDelay: Double = 300
         public init() {}
     }
 
     private struct Entry {
-        var keys: JWKSet
-        var fetchedAt: Double
-        var lastAttempt: Double
+        var live: JWKSet?
+        var fetchedAt: Double?
+        var refreshAt: Double = 0
+        var retryAt: Double = 0
+        var failures = 0
+        var unknownKeyRefreshAt = -Double.infinity
+        var liveStamp: FileStamp?
+        var pinned: JWKSet?
+        var pinnedStamp: FileStamp?
     }
 
     private let httpClient: HTTPClient
@@ -37,8 +51,8 @@ public actor IssuerKeyStore: IssuerKeySource {
     private let clock: any WallClock
     private let limits: Limits
     private let logger: Logger
+    private let metrics: any MetricsFactory
     private var entries: [String: Entry] = [:]
-    private var failedAt: [String: (time: Double, reason: String)] = [:]
     private var inFlight: [String: Task<JWKSet, any Error>] = [:]
 
     public init(
@@ -47,7 +61,8 @@ public actor IssuerKeyStore: IssuerKeySource {
         development: DevelopmentIssuer?,
         clock: any WallClock,
         limits: Limits = Limits(),
-        logger: Logger
+        logger: Logger,
+        metrics: (any MetricsFactory)? = nil
     ) {
         self.httpClient = httpClient
         self.trustConfigFolder = trustConfigFolder
@@ -55,110 +70,290 @@ public actor IssuerKeyStore: IssuerKeySource {
         self.clock = clock
         self.limits = limits
         self.logger = logger
+        self.metrics = metrics ?? MetricsSystem.factory
     }
+
+    // MARK: - The request path
 
     public func keys(for issuer: TrustedIssuer, keyID: String?) async throws(ExchangeError) -> JWKSet {
         let now = clock.now()
-        let cacheKey = issuer.name + "\u{0}" + issuer.issuer
-        if let entry = entries[cacheKey] {
-            let fresh = now - entry.fetchedAt < limits.maxAge
-            let known = entry.keys.key(for: keyID) != nil
-            let mayRetry = now - entry.lastAttempt >= limits.unknownKeyRefreshInterval
-            if (fresh && known) || !mayRetry {
-                return entry.keys
+        loadPinnedKeysIfNeeded(issuer)
+        if let keys = usableKeys(issuer, now: now) {
+            if keys.key(for: keyID) != nil {
+                if let entry = entries[issuer.name], now >= entry.refreshAt, now >= entry.retryAt { refreshInBackground(issuer) }
+                return keys
             }
+            // An unknown kid: maybe the issuer rotated. One refresh per interval, waited for.
+            if now - (entries[issuer.name]?.unknownKeyRefreshAt ?? -.infinity) >= Double(issuer.keyCache.unknownKeyInterval) {
+                entries[issuer.name, default: Entry()].unknownKeyRefreshAt = now
+                _ = try? await refresh(issuer)
+            }
+            return usableKeys(issuer, now: clock.now()) ?? keys
         }
-        if entries[cacheKey] == nil, let failure = failedAt[cacheKey], now - failure.time < limits.failureRetryInterval {
-            throw ExchangeError(
-                .issuerKeysUnavailable,
-                "issuer keys are temporarily unavailable",
-                detail: "issuer \(issuer.name): \(failure.reason) (retrying soon)"
-            )
+        let entry = entries[issuer.name] ?? Entry()
+        guard now >= entry.retryAt else {
+            throw unavailable(issuer, "last fetch failed; retrying in \(Int(entry.retryAt - now)) s")
         }
         do {
-            return try await refresh(issuer, cacheKey: cacheKey)
+            _ = try await refresh(issuer)
         } catch {
-            if let entry = entries[cacheKey] {
-                logger.warning("issuer key refresh failed; serving cached keys", metadata: ["issuer": "\(issuer.name)", "error": "\(error)"])
-                return entry.keys
-            }
-            logger.error("issuer keys unavailable", metadata: ["issuer": "\(issuer.name)", "error": "\(error)"])
-            throw ExchangeError(.issuerKeysUnavailable, "issuer keys are temporarily unavailable", detail: "issuer \(issuer.name): \(error)")
+            throw unavailable(issuer, "\(error)")
         }
+        guard let keys = usableKeys(issuer, now: clock.now()) else { throw unavailable(issuer, "no usable keys") }
+        return keys
     }
 
-    private func refresh(_ issuer: TrustedIssuer, cacheKey: String) async throws -> JWKSet {
-        if let running = inFlight[cacheKey] { return try await running.value }
-        entries[cacheKey]?.lastAttempt = clock.now()
+    /// Pinned and fetched keys that may be used now: fetched keys only until ``KeyCachePolicy/maxStale``
+    /// after their fetch. Pinned keys come first; a fetched key with a pinned key's `kid` is left out.
+    private func usableKeys(_ issuer: TrustedIssuer, now: Double) -> JWKSet? {
+        guard let entry = entries[issuer.name] else { return nil }
+        var keys = entry.pinned?.keys ?? []
+        if let live = entry.live, let fetchedAt = entry.fetchedAt, now - fetchedAt <= Double(issuer.keyCache.maxStale) {
+            let pinnedIDs = Set(keys.compactMap(\.keyID))
+            keys += live.keys.filter { key in key.keyID.map { !pinnedIDs.contains($0) } ?? true }
+        }
+        return keys.isEmpty ? nil : JWKSet(keys: keys)
+    }
+
+    private func unavailable(_ issuer: TrustedIssuer, _ reason: String) -> ExchangeError {
+        ExchangeError(.issuerKeysUnavailable, "issuer keys are temporarily unavailable", detail: "issuer \(issuer.name): \(reason)")
+    }
+
+    // MARK: - Refreshing
+
+    private func refreshInBackground(_ issuer: TrustedIssuer) {
+        guard inFlight[issuer.name] == nil else { return }
+        Task { _ = try? await self.refresh(issuer) }
+    }
+
+    /// Fetches the live keys now (or joins the fetch already running) and records the outcome.
+    @discardableResult
+    func refresh(_ issuer: TrustedIssuer) async throws -> JWKSet {
+        if let running = inFlight[issuer.name] { return try await running.value }
         let deadline = limits.timeout
         // One deadline over the whole fetch: AsyncHTTPClient's request timeout stops at the response head,
         // so a source trickling its body would otherwise hold the fetch (and every waiter) forever.
         let task = Task {
-            try await withThrowingTaskGroup(of: JWKSet.self) { group in
+            try await withThrowingTaskGroup(of: (JWKSet, Int?).self) { group in
                 group.addTask { try await self.fetch(issuer) }
                 group.addTask {
                     try await Task.sleep(for: .nanoseconds(deadline.nanoseconds))
-                    throw KeySourceError("key fetch took longer than \(deadline.nanoseconds / 1_000_000_000) s")
+                    throw KeySourceError("key fetch took longer than \(Double(deadline.nanoseconds) / 1e9) s")
                 }
                 defer { group.cancelAll() }
-                return try await group.next()!
+                let (keys, maxAge) = try await group.next()!
+                await self.recordSuccess(issuer, keys: keys, maxAge: maxAge)
+                return keys
             }
         }
-        inFlight[cacheKey] = task
-        defer { inFlight[cacheKey] = nil }
-        let now = clock.now()
+        inFlight[issuer.name] = task
+        defer { inFlight[issuer.name] = nil }
         do {
-            let keys = try await task.value
-            entries[cacheKey] = Entry(keys: keys, fetchedAt: now, lastAttempt: now)
-            failedAt[cacheKey] = nil
-            for skipped in keys.skipped {
-                logger.warning("issuer key skipped", metadata: ["issuer": "\(issuer.name)", "reason": "\(skipped)"])
-            }
-            return keys
+            return try await task.value
         } catch {
-            entries[cacheKey]?.lastAttempt = now
-            failedAt[cacheKey] = (now, "\(error)")
+            recordFailure(issuer, error)
             throw error
         }
     }
 
-    private func fetch(_ issuer: TrustedIssuer) async throws -> JWKSet {
+    private func recordSuccess(_ issuer: TrustedIssuer, keys: JWKSet, maxAge: Int?) {
+        let now = clock.now()
+        var entry = entries[issuer.name] ?? Entry()
+        entry.live = keys
+        entry.fetchedAt = now
+        entry.refreshAt = now + Double(issuer.keyCache.refreshInterval(maxAge: maxAge))
+        entry.retryAt = now
+        entry.failures = 0
+        entries[issuer.name] = entry
+        count("wif_jwks_fetches_total", issuer, result: "success")
+        for skipped in keys.skipped {
+            logger.warning("issuer key skipped", metadata: ["issuer": "\(issuer.name)", "reason": "\(skipped)"])
+        }
+        record(issuer)
+    }
+
+    private func recordFailure(_ issuer: TrustedIssuer, _ error: any Error) {
+        let now = clock.now()
+        var entry = entries[issuer.name] ?? Entry()
+        entry.failures += 1
+        let delay = min(limits.retryDelay * Double(1 << min(entry.failures - 1, 16)), limits.maxRetryDelay)
+        entry.retryAt = now + delay
+        entries[issuer.name] = entry
+        count("wif_jwks_fetches_total", issuer, result: "failure")
+        let serving = usableKeys(issuer, now: now) != nil
+        logger.log(
+            level: serving ? .warning : .error,
+            serving ? "issuer key refresh failed; serving the last good keys" : "issuer keys unavailable",
+            metadata: ["issuer": "\(issuer.name)", "error": "\(error)", "failures": "\(entry.failures)", "retry_in_s": "\(Int(delay))"]
+        )
+        record(issuer)
+    }
+
+    /// The scheduled work for `issuers`: the first fetch, due refreshes (when the backoff allows), and
+    /// re-reading key files that changed. ``IssuerKeyRefresher`` calls this every second.
+    public func maintain(_ issuers: [TrustedIssuer]) async {
+        let now = clock.now()
+        var due: [TrustedIssuer] = []
+        for issuer in issuers {
+            loadPinnedKeysIfNeeded(issuer, recheck: true)
+            let entry = entries[issuer.name] ?? Entry()
+            var changedFile = false
+            if case .jwksFile(let file) = issuer.keySource, entry.fetchedAt != nil {
+                changedFile = FileStamp(path: path(of: file)) != entry.liveStamp
+            }
+            if changedFile || (now >= entry.refreshAt && now >= entry.retryAt) { due.append(issuer) }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for issuer in due { group.addTask { _ = try? await self.refresh(issuer) } }
+        }
+    }
+
+    /// Reads the pinned JWKS file on first use, and again when it changed if `recheck`.
+    private func loadPinnedKeysIfNeeded(_ issuer: TrustedIssuer, recheck: Bool = false) {
+        guard let file = issuer.pinnedKeysFile else { return }
+        let entry = entries[issuer.name]
+        guard entry?.pinned == nil || recheck else { return }
+        let path = path(of: file)
+        let stamp = FileStamp(path: path)
+        guard entry?.pinned == nil || stamp != entry?.pinnedStamp else { return }
+        do {
+            let keys = try readJWKSFile(path)
+            entries[issuer.name, default: Entry()].pinned = keys
+            entries[issuer.name, default: Entry()].pinnedStamp = stamp
+            record(issuer)
+        } catch {
+            entries[issuer.name, default: Entry()].pinnedStamp = stamp
+            logger.error("pinned keys not loaded", metadata: ["issuer": "\(issuer.name)", "file": "\(path)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Fetching
+
+    /// The live keys and the `max-age` their source named.
+    private func fetch(_ issuer: TrustedIssuer) async throws -> (JWKSet, Int?) {
         let keys: JWKSet
+        var maxAge: Int?
         switch issuer.keySource {
         case .development:
             guard let development else { throw KeySourceError("the development issuer is not enabled") }
             keys = development.keySet
         case .jwksFile(let file):
-            let path = trustConfigFolder?.resolve(file) ?? file
-            guard let data = FileManager.default.contents(atPath: path) else { throw KeySourceError("cannot read JWKS file \(path)") }
-            guard data.count <= limits.maxResponseBytes else { throw KeySourceError("JWKS file \(path) is too large") }
-            keys = try JWKSet.parse(Array(data))
+            let path = path(of: file)
+            let stamp = FileStamp(path: path)
+            keys = try readJWKSFile(path)
+            entries[issuer.name, default: Entry()].liveStamp = stamp
         case .jwksURL(let url):
-            keys = try JWKSet.parse(try await get(url, issuer: issuer))
+            let response = try await get(url, issuer: issuer)
+            keys = try JWKSet.parse(response.body)
+            maxAge = response.maxAge
         case .discovery:
             let base = issuer.issuer.hasSuffix("/") ? String(issuer.issuer.dropLast()) : issuer.issuer
-            let document = try JSONValue.parse(try await get(base + "/.well-known/openid-configuration", issuer: issuer))
+            let document = try JSONValue.parse(try await get(base + "/.well-known/openid-configuration", issuer: issuer).body)
             guard let discovered = document["issuer"]?.stringValue, discovered.isCodePointEqual(to: issuer.issuer) else {
                 throw KeySourceError("discovery document names a different issuer")
             }
             guard let jwksURI = document["jwks_uri"]?.stringValue else { throw KeySourceError("discovery document has no jwks_uri") }
-            keys = try JWKSet.parse(try await get(jwksURI, issuer: issuer))
+            let response = try await get(jwksURI, issuer: issuer)
+            keys = try JWKSet.parse(response.body)
+            maxAge = response.maxAge
         }
         guard !keys.keys.isEmpty else { throw KeySourceError("the issuer's JWKS has no usable key") }
+        return (keys, maxAge)
+    }
+
+    private func path(of file: String) -> String { trustConfigFolder?.resolve(file) ?? file }
+
+    private func readJWKSFile(_ path: String) throws -> JWKSet {
+        guard let data = FileManager.default.contents(atPath: path) else { throw KeySourceError("cannot read JWKS file \(path)") }
+        guard data.count <= limits.maxResponseBytes else { throw KeySourceError("JWKS file \(path) is too large") }
+        let keys = try JWKSet.parse(Array(data))
+        guard !keys.keys.isEmpty else { throw KeySourceError("JWKS file \(path) has no usable key") }
         return keys
     }
 
-    /// GET with the issuer's URL rules, no redirects, a timeout and a response size cap.
-    private func get(_ url: String, issuer: TrustedIssuer) async throws -> [UInt8] {
-        if let problem = KeySourceURL.problem(url, insecureLoopback: issuer.allowInsecureLoopback) {
-            throw KeySourceError("refusing to fetch \(url): \(problem)")
+    /// GET with the issuer's URL rule applied to the URL and every redirect (never to another scheme), a
+    /// response size cap, and the `max-age` of the answer.
+    private func get(_ url: String, issuer: TrustedIssuer) async throws -> (body: [UInt8], maxAge: Int?) {
+        var current = url
+        for _ in 0...limits.maxRedirects {
+            if let problem = KeySourceURL.problem(current, insecureLoopback: issuer.allowInsecureLoopback) {
+                throw KeySourceError("refusing to fetch \(current): \(problem)")
+            }
+            var request = HTTPClientRequest(url: current)
+            request.headers.add(name: "Accept", value: "application/json")
+            let response = try await httpClient.execute(request, timeout: limits.timeout)
+            switch response.status.code {
+            case 200:
+                let body = try await response.body.collect(upTo: limits.maxResponseBytes)
+                return (Array(buffer: body), Self.maxAge(response.headers["Cache-Control"]))
+            case 301, 302, 303, 307, 308:
+                guard let location = response.headers.first(name: "Location"), let next = URL(string: location, relativeTo: URL(string: current))
+                else {
+                    throw KeySourceError("GET \(current) redirected without a usable Location")
+                }
+                let target = next.absoluteString
+                guard target.prefix(while: { $0 != ":" }).lowercased() == current.prefix(while: { $0 != ":" }).lowercased() else {
+                    throw KeySourceError("GET \(current) redirected to another scheme")
+                }
+                current = target
+            default:
+                throw KeySourceError("GET \(current) answered \(response.status.code)")
+            }
         }
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Accept", value: "application/json")
-        let response = try await httpClient.execute(request, timeout: limits.timeout)
-        guard response.status == .ok else { throw KeySourceError("GET \(url) answered \(response.status.code)") }
-        let body = try await response.body.collect(upTo: limits.maxResponseBytes)
-        return Array(buffer: body)
+        throw KeySourceError("GET \(url) redirected more than \(limits.maxRedirects) times")
+    }
+
+    /// `max-age` from `Cache-Control` values; `no-cache`/`no-store` count as 0.
+    static func maxAge(_ values: [String]) -> Int? {
+        var result: Int?
+        for directive in values.flatMap({ $0.split(separator: ",") }) {
+            let parts = directive.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
+            switch parts[0] {
+            case "no-cache", "no-store": result = 0
+            case "max-age" where parts.count == 2: result = Int(parts[1]).map { max(0, $0) } ?? result
+            default: break
+            }
+        }
+        return result
+    }
+
+    // MARK: - State for /readyz and metrics
+
+    public func status(of issuers: [TrustedIssuer]) async -> [IssuerKeyStatus] {
+        let now = clock.now()
+        return issuers.map { issuer in status(issuer, now: now) }
+    }
+
+    private func status(_ issuer: TrustedIssuer, now: Double) -> IssuerKeyStatus {
+        let entry = entries[issuer.name]
+        let usable = usableKeys(issuer, now: now)
+        let state: IssuerKeyStatus.State
+        if usable == nil {
+            state = entry?.fetchedAt == nil && (entry?.failures ?? 0) == 0 ? .pending : .unavailable
+        } else {
+            state = (entry?.failures ?? 0) == 0 && entry?.fetchedAt != nil ? .fresh : .stale
+        }
+        return IssuerKeyStatus(
+            issuer: issuer.name,
+            state: state,
+            keyCount: usable?.keys.count ?? 0,
+            ageSeconds: entry?.fetchedAt.map { now - $0 },
+            failures: entry?.failures ?? 0
+        )
+    }
+
+    private func count(_ label: String, _ issuer: TrustedIssuer, result: String) {
+        Counter(label: label, dimensions: [("issuer", issuer.name), ("result", result)], factory: metrics).increment()
+    }
+
+    private func record(_ issuer: TrustedIssuer) {
+        let status = status(issuer, now: clock.now())
+        Gauge(label: "wif_issuer_keys", dimensions: [("issuer", issuer.name)], factory: metrics).record(status.keyCount)
+        Gauge(label: "wif_issuer_keys_usable", dimensions: [("issuer", issuer.name)], factory: metrics).record(status.isUsable ? 1 : 0)
+        if let age = status.ageSeconds {
+            Gauge(label: "wif_issuer_keys_last_fetch_timestamp_seconds", dimensions: [("issuer", issuer.name)], factory: metrics)
+                .record(clock.now() - age)
+        }
     }
 }
 
