@@ -65,7 +65,8 @@ struct Demo: AsyncParsableCommand {
             publishedKeys: runtime.publishedKeys,
             clock: clock,
             audit: .discarding,
-            logger: logger
+            logger: logger,
+            services: [runtime.refresher]
         )
         server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
         let wifURL = settings.issuerURL

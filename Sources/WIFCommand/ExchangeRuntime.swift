@@ -8,6 +8,8 @@ import WIFSources
 struct ExchangeRuntime {
     let exchanger: TokenExchanger
     let publishedKeys: [SigningKey]
+    /// Keeps the issuers' keys fetched and fresh beside the server.
+    let refresher: IssuerKeyRefresher
 
     /// Loads the trust-config folder and signing keys. Refuses a config that trusts the development issuer
     /// unless `settings` listens on loopback.
@@ -32,7 +34,8 @@ struct ExchangeRuntime {
                 keySource: issuerKeys,
                 minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active)
             ),
-            publishedKeys: keys.published
+            publishedKeys: keys.published,
+            refresher: IssuerKeyRefresher(store: issuerKeys) { [issuers = config.issuers] in issuers }
         )
     }
 

@@ -98,7 +98,8 @@ struct Serve: AsyncParsableCommand {
                     publishedKeys: runtime.publishedKeys,
                     clock: SystemClock(),
                     audit: .standardOutput,
-                    logger: logger
+                    logger: logger,
+                    services: [runtime.refresher]
                 )
             )
             try await app.runService()

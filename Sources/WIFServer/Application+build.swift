@@ -3,7 +3,7 @@ import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 public import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
 public import WIFCore
 
 /// Everything the HTTP server needs, injected (STYLE.md habit 9).
@@ -15,6 +15,8 @@ public struct ServerDependencies: Sendable {
     public var clock: any WallClock
     public var audit: AuditLog
     public var logger: Logger
+    /// Services that run beside the server and stop with it (e.g. ``IssuerKeyRefresher``).
+    public var services: [any Service]
 
     public init(
         settings: ServerSettings,
@@ -22,7 +24,8 @@ public struct ServerDependencies: Sendable {
         publishedKeys: [SigningKey],
         clock: any WallClock,
         audit: AuditLog,
-        logger: Logger
+        logger: Logger,
+        services: [any Service] = []
     ) {
         self.settings = settings
         self.exchanger = exchanger
@@ -30,6 +33,7 @@ public struct ServerDependencies: Sendable {
         self.clock = clock
         self.audit = audit
         self.logger = logger
+        self.services = services
     }
 }
 
@@ -54,7 +58,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
     router.get("/.well-known/oauth-authorization-server") { _, _ in publicJSON(metadata) }
     router.get(RouterPath(jwksPath)) { _, _ in publicJSON(jwks) }
     router.get("/healthz") { _, _ in publicJSON(JSONValue.object(["status": "ok"]).serialized(), maxAge: 0) }
-    router.get("/readyz") { _, _ in publicJSON(JSONValue.object(["status": "ready"]).serialized(), maxAge: 0) }
+    let exchanger = dependencies.exchanger
+    router.get("/readyz") { _, _ in await readiness(exchanger) }
     addEntraRoutes(to: router, issuer: issuer, endpoint: endpoint)
     return router
 }
@@ -132,6 +137,24 @@ private func notFound() -> Response {
     )
 }
 
+/// Ready when the trust-config has no issuers or at least one issuer has usable keys: one issuer's outage
+/// answers its own tokens with 503 but does not take the service out of rotation. The body names each
+/// issuer's state.
+private func readiness(_ exchanger: TokenExchanger) async -> Response {
+    let statuses = await exchanger.keySource.status(of: exchanger.config.issuers)
+    let ready = IssuerKeyStatus.isReady(statuses)
+    var issuers: [String: JSONValue] = [:]
+    for status in statuses {
+        issuers[status.issuer] = ["state": .string(status.state.rawValue), "keys": .number(Double(status.keyCount))]
+    }
+    let body = JSONValue.object(["status": ready ? "ready" : "not_ready", "issuers": .object(issuers)])
+    return Response(
+        status: ready ? .ok : .serviceUnavailable,
+        headers: [.contentType: "application/json", .cacheControl: "no-store"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized()))
+    )
+}
+
 /// The path of wif's JWKS (named as `jwks_uri` in its metadata).
 public let jwksPath = "/.well-known/jwks.json"
 
@@ -144,7 +167,7 @@ public func buildApplication(
     try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.config)
     let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
     var server = http1
-    var services: [any Service] = []
+    var services = dependencies.services
     if let files = dependencies.settings.tls {
         let certificates = try TLSCertificateReloader(files: files, logger: dependencies.logger)
         server = try .tls(http1, tlsConfiguration: certificates.serverConfiguration())

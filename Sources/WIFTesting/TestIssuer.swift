@@ -16,6 +16,10 @@ public final class TestIssuer: Sendable {
         var hits: [String] = []
         var url = ""
         var trickle = false
+        var cacheControl: String?
+        var failure: Int?
+        var jwksPath = "/jwks"
+        var delay: Duration?
     }
 
     /// The `iss` of its tokens: `http://127.0.0.1:<port>`.
@@ -32,21 +36,49 @@ public final class TestIssuer: Sendable {
         let state = Locked(State(keys: keys))
         let router = Router()
         router.get("/.well-known/openid-configuration") { _, _ -> Response in
-            let issuer = state.withLock { state in
+            let (issuer, failure, jwksPath) = state.withLock { state in
                 state.hits.append("/.well-known/openid-configuration")
-                return state.url
+                return (state.url, state.failure, state.jwksPath)
             }
+            if let failure { return Response(status: .init(code: failure)) }
             let body: JSONValue = [
-                "issuer": .string(issuer), "jwks_uri": .string(issuer + "/jwks"), "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+                "issuer": .string(issuer), "jwks_uri": .string(issuer + jwksPath), "id_token_signing_alg_values_supported": ["RS256", "ES256"],
             ]
             return Self.json(body)
         }
-        router.get("/jwks") { _, _ -> Response in
-            let (keys, trickle) = state.withLock { state in
-                state.hits.append("/jwks")
-                return (state.keys, state.trickle)
+        // Redirects to the JWKS: relative, and to another scheme.
+        router.get("/moved/jwks") { _, _ -> Response in
+            state.withLock { $0.hits.append("/moved/jwks") }
+            return Response(status: .found, headers: [.location: "/jwks"])
+        }
+        router.get("/moved/twice") { _, _ -> Response in
+            state.withLock { $0.hits.append("/moved/twice") }
+            return Response(status: .movedPermanently, headers: [.location: "/moved/jwks"])
+        }
+        router.get("/moved/loop") { _, _ -> Response in
+            state.withLock { $0.hits.append("/moved/loop") }
+            return Response(status: .temporaryRedirect, headers: [.location: "/moved/loop"])
+        }
+        router.get("/moved/https") { _, _ -> Response in
+            let url = state.withLock { state in
+                state.hits.append("/moved/https")
+                return state.url
             }
+            return Response(status: .found, headers: [.location: "https://" + url.dropFirst("http://".count) + "/jwks"])
+        }
+        router.get("/jwks") { _, _ -> Response in
+            let (keys, trickle, failure, cacheControl, delay) = state.withLock { state in
+                state.hits.append("/jwks")
+                return (state.keys, state.trickle, state.failure, state.cacheControl, state.delay)
+            }
+            if let delay { try await Task.sleep(for: delay) }
+            if let failure { return Response(status: .init(code: failure)) }
             let body = JSONValue.object(["keys": .array(keys.map(\.publicJWK))]).serialized()
+            if let cacheControl {
+                var response = Self.json(body)
+                response.headers[.cacheControl] = cacheControl
+                return response
+            }
             guard trickle else { return Self.json(body) }
             // A hostile or broken source: the status and headers at once, then one byte a second.
             return Response(
@@ -81,6 +113,21 @@ public final class TestIssuer: Sendable {
 
     /// Makes the JWKS answer at once but send its body one byte a second (a trickling source).
     public func trickleJWKS(_ on: Bool) { state.withLock { $0.trickle = on } }
+
+    /// Sends `Cache-Control` with the JWKS (nil: none).
+    public func cacheControl(_ value: String?) { state.withLock { $0.cacheControl = value } }
+
+    /// Answers discovery and the JWKS with this HTTP status (an outage), or normally again with nil.
+    public func fail(with status: Int?) { state.withLock { $0.failure = status } }
+
+    /// The path the discovery document names as `jwks_uri` (e.g. `/moved/jwks` to make it redirect).
+    public func serveJWKSURI(path: String) { state.withLock { $0.jwksPath = path } }
+
+    /// Makes the JWKS answer only after `delay` (a slow source), or at once again with nil.
+    public func delayJWKS(_ delay: Duration?) { state.withLock { $0.delay = delay } }
+
+    /// Forgets the requests counted so far.
+    public func resetHits() { state.withLock { $0.hits = [] } }
 
     /// The paths requested so far.
     public var hits: [String] { state.withLock { $0.hits } }

@@ -120,7 +120,8 @@ final class ExchangeHarness: Sendable {
         signingKey: SigningKey = SigningKey.generate(),
         keyLimits: IssuerKeyStore.Limits = .init(),
         tls: TestCertificateAuthority? = nil,
-        clock: FixedClock = FixedClock(now)
+        clock: FixedClock = FixedClock(now),
+        refresher: Bool = false
     ) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
@@ -135,9 +136,10 @@ final class ExchangeHarness: Sendable {
             wifIssuerURL = "https://127.0.0.1:\(port)"
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let keySource: IssuerKeyStore
         var logger = Logger(label: "wif-test")
         logger.logLevel = .critical
-        let keySource = IssuerKeyStore(
+        keySource = IssuerKeyStore(
             httpClient: client,
             trustConfigFolder: nil,
             development: nil,
@@ -159,7 +161,8 @@ final class ExchangeHarness: Sendable {
             publishedKeys: [signingKey],
             clock: clock,
             audit: AuditLog { line in box.append(line) },
-            logger: logger
+            logger: logger,
+            services: refresher ? [IssuerKeyRefresher(store: keySource, interval: .milliseconds(100)) { config.issuers }] : []
         )
         let server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
         return ExchangeHarness(issuer: issuer, server: server, client: client, clock: clock, auditBox: box, wifIssuerURL: wifIssuerURL, tls: tls)
@@ -170,9 +173,10 @@ final class ExchangeHarness: Sendable {
         keyLimits: IssuerKeyStore.Limits = .init(),
         tls: TestCertificateAuthority? = nil,
         clock: FixedClock = FixedClock(now),
+        refresher: Bool = false,
         _ body: (ExchangeHarness) async throws -> Void
     ) async throws {
-        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock)
+        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock, refresher: refresher)
         do {
             try await body(harness)
         } catch {

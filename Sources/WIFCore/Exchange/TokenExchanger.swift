@@ -46,6 +46,12 @@ public struct IssuerKeyStatus: Sendable, Hashable {
 
     /// Whether tokens of this issuer can be verified now (or may be, once the first fetch runs).
     public var isUsable: Bool { state != .unavailable }
+
+    /// The readiness rule: ready when there is no issuer to fetch keys for, or when at least one issuer has
+    /// keys now. One issuer's outage answers its own tokens with 503 without taking the service out.
+    public static func isReady(_ statuses: [IssuerKeyStatus]) -> Bool {
+        statuses.isEmpty || statuses.contains { $0.state == .fresh || $0.state == .stale }
+    }
 }
 
 /// A token wif issued, ready for the response body.

@@ -69,13 +69,17 @@ extension Reader {
         let minRefresh = duration(map["min_refresh"], join(field, "min_refresh"), max: 24 * 3600) ?? defaults.minRefresh
         let maxRefresh = duration(map["max_refresh"], join(field, "max_refresh"), max: week) ?? max(defaults.maxRefresh, minRefresh)
         if maxRefresh < minRefresh { problem(map["max_refresh"], join(field, "max_refresh"), "must not be shorter than min_refresh") }
+        // The stale window counts from the last successful fetch: shorter than the refresh interval, the keys
+        // would lapse before their scheduled refresh (with 0, right after every fetch).
+        let maxStale = duration(map["max_stale"], join(field, "max_stale"), max: 30 * 24 * 3600, min: 0) ?? max(defaults.maxStale, maxRefresh)
+        if maxStale < maxRefresh { problem(map["max_stale"], join(field, "max_stale"), "must not be shorter than max_refresh") }
         return KeyCachePolicy(
             minRefresh: minRefresh,
             maxRefresh: maxRefresh,
             defaultRefresh: duration(map["default_refresh"], join(field, "default_refresh"), max: week) ?? defaults.defaultRefresh,
             unknownKeyInterval: duration(map["unknown_kid_interval"], join(field, "unknown_kid_interval"), max: 3600)
                 ?? defaults.unknownKeyInterval,
-            maxStale: duration(map["max_stale"], join(field, "max_stale"), max: 30 * 24 * 3600, min: 0) ?? defaults.maxStale
+            maxStale: maxStale
         )
     }
 

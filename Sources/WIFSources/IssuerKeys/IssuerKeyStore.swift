@@ -83,8 +83,11 @@ public actor IssuerKeyStore: IssuerKeySource {
                 if let entry = entries[issuer.name], now >= entry.refreshAt, now >= entry.retryAt { refreshInBackground(issuer) }
                 return keys
             }
-            // An unknown kid: maybe the issuer rotated. One refresh per interval, waited for.
-            if now - (entries[issuer.name]?.unknownKeyRefreshAt ?? -.infinity) >= Double(issuer.keyCache.unknownKeyInterval) {
+            // An unknown kid: maybe the issuer rotated. Join a fetch already running (another request may
+            // have started it for the same new key), else one refresh per interval, waited for.
+            if let running = inFlight[issuer.name] {
+                _ = try? await running.value
+            } else if now - (entries[issuer.name]?.unknownKeyRefreshAt ?? -.infinity) >= Double(issuer.keyCache.unknownKeyInterval) {
                 entries[issuer.name, default: Entry()].unknownKeyRefreshAt = now
                 _ = try? await refresh(issuer)
             }
