@@ -27,7 +27,7 @@ struct Demo: AsyncParsableCommand {
         var logger = Logger(label: "wif-demo")
         logger.logLevel = .warning
         let clock = SystemClock()
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: IssuerKeyStore.clientConfiguration)
         let issuer = try await TestIssuer.start(keys: [try TestKey.rsa(keyID: "demo-cluster-key")])
         var server: LoopbackServer?
         do {

@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
             )
         }
         let explicitKeys = keysDir ?? environment("WIF_KEYS_DIR")
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: IssuerKeyStore.clientConfiguration)
         do {
             let runtime = try ExchangeRuntime.load(
                 common: common,

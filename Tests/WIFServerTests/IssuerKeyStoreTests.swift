@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import MetricsTestKit
 import Testing
 import WIFCore
 import WIFSources
@@ -20,13 +21,23 @@ struct IssuerKeyStoreTests {
         let clock: FixedClock
         let store: IssuerKeyStore
 
+        let metrics = TestMetrics()
+
         init(keys: [TestKey], limits: IssuerKeyStore.Limits = .init(), folder: TrustConfigDirectory? = nil) async throws {
             issuer = try await TestIssuer.start(keys: keys)
             client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
             clock = FixedClock(ExchangeHarness.now)
             var logger = Logger(label: "wif-test")
             logger.logLevel = .critical
-            store = IssuerKeyStore(httpClient: client, trustConfigFolder: folder, development: nil, clock: clock, limits: limits, logger: logger)
+            store = IssuerKeyStore(
+                httpClient: client,
+                trustConfigFolder: folder,
+                development: nil,
+                clock: clock,
+                limits: limits,
+                logger: logger,
+                metrics: metrics
+            )
         }
 
         func trusted(
@@ -192,6 +203,26 @@ struct IssuerKeyStoreTests {
             setup.clock.advance(by: 301)
             #expect(try await setup.keyIDs(trusted) == ["key-a"])
             #expect(await setup.store.status(of: [trusted]).first?.state == .fresh)
+        }
+    }
+
+    @Test("fetches by result, keys per issuer, usability and last fetch time are reported as metrics")
+    func metrics() async throws {
+        try await Self.with { (setup) async throws in
+            let trusted = setup.trusted()
+            _ = try await setup.keyIDs(trusted)
+            setup.issuer.fail(with: 503)
+            setup.clock.advance(by: 301)
+            await setup.store.maintain([trusted])
+            let fetches = { (result: String) in
+                try setup.metrics.expectCounter("wif_jwks_fetches_total", [("issuer", "cluster"), ("result", result)]).totalValue
+            }
+            #expect(try fetches("success") == 1)
+            #expect(try fetches("failure") == 1)
+            #expect(try setup.metrics.expectGauge("wif_issuer_keys", [("issuer", "cluster")]).lastValue == 1)
+            #expect(try setup.metrics.expectGauge("wif_issuer_keys_usable", [("issuer", "cluster")]).lastValue == 1)
+            let fetchedAt = try setup.metrics.expectGauge("wif_issuer_keys_last_fetch_timestamp_seconds", [("issuer", "cluster")]).lastValue
+            #expect(fetchedAt == ExchangeHarness.now)
         }
     }
 

@@ -33,6 +33,12 @@ public actor IssuerKeyStore: IssuerKeySource {
         public init() {}
     }
 
+    /// The HTTP client settings key fetching expects: no redirects followed by the client (the store
+    /// follows them itself, checking each), and a 2 s connect timeout under the 5 s fetch deadline.
+    public static var clientConfiguration: HTTPClient.Configuration {
+        HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2)))
+    }
+
     private struct Entry {
         var live: JWKSet?
         var fetchedAt: Double?
