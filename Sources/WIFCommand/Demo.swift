@@ -61,7 +61,7 @@ struct Demo: AsyncParsableCommand {
         )
         let dependencies = ServerDependencies(
             settings: settings,
-            exchanger: runtime.exchanger,
+            exchanger: runtime.live,
             publishedKeys: runtime.publishedKeys,
             clock: clock,
             audit: .discarding,

@@ -6,7 +6,8 @@ import WIFSources
 
 /// The parts `serve` and `demo` assemble the same way: trust-config, issuer keys, signing keys.
 struct ExchangeRuntime {
-    let exchanger: TokenExchanger
+    /// The pipeline; `serve`'s reloader swaps its trust-config.
+    let live: LiveExchanger
     let publishedKeys: [SigningKey]
     /// Keeps the issuers' keys fetched and fresh beside the server.
     let refresher: IssuerKeyRefresher
@@ -28,16 +29,17 @@ struct ExchangeRuntime {
         let keyStore = SigningKeyStore(folder: keysFolder ?? common.stateDirectory.file("keys"))
         let keys = try keyStore.load(generateIfMissing: keysFolder == nil)
         let issuerKeys = IssuerKeyStore(httpClient: httpClient, trustConfigFolder: folder, development: development, clock: clock, logger: logger)
+        let live = LiveExchanger(
+            TokenExchanger(config: config, keySource: issuerKeys, minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active))
+        )
         return ExchangeRuntime(
-            exchanger: TokenExchanger(
-                config: config,
-                keySource: issuerKeys,
-                minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active)
-            ),
+            live: live,
             publishedKeys: keys.published,
-            refresher: IssuerKeyRefresher(store: issuerKeys) { [issuers = config.issuers] in issuers }
+            refresher: IssuerKeyRefresher(store: issuerKeys) { live.current.config.issuers }
         )
     }
+
+    var exchanger: TokenExchanger { live.current }
 
     static func developmentIssuer(for config: TrustConfig, settings: ServerSettings, state: StateDirectory) throws -> DevelopmentIssuer? {
         try settings.checkDevelopmentIssuers(in: config)

@@ -45,6 +45,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-certificate (env WIF_TLS_KEY).")
     var tlsKey: String?
 
+    /// Reloads the trust-config folder on change and SIGHUP, with the same checks as at start.
+    func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger) -> TrustConfigReloader {
+        let folder = TrustConfigDirectory(path: common.trustConfigPath)
+        return TrustConfigReloader(live: runtime.live, logger: logger, stamp: { folder.stamp() }) {
+            let config = try folder.load()
+            try settings.checkDevelopmentIssuers(in: config)
+            return config
+        }
+    }
+
     func run() async throws {
         let logger = Logger(label: "wif")
         let portValue =
@@ -94,12 +104,12 @@ struct Serve: AsyncParsableCommand {
             let app = try buildApplication(
                 ServerDependencies(
                     settings: settings,
-                    exchanger: runtime.exchanger,
+                    exchanger: runtime.live,
                     publishedKeys: runtime.publishedKeys,
                     clock: SystemClock(),
                     audit: .standardOutput,
                     logger: logger,
-                    services: [runtime.refresher]
+                    services: [runtime.refresher, reloader(runtime: runtime, settings: settings, logger: logger)]
                 )
             )
             try await app.runService()

@@ -9,7 +9,8 @@ public import WIFCore
 /// Everything the HTTP server needs, injected (STYLE.md habit 9).
 public struct ServerDependencies: Sendable {
     public var settings: ServerSettings
-    public var exchanger: TokenExchanger
+    /// The pipeline, swapped atomically by ``TrustConfigReloader``.
+    public var exchanger: LiveExchanger
     /// Every signing key to publish in the JWKS (the active one included).
     public var publishedKeys: [SigningKey]
     public var clock: any WallClock
@@ -20,7 +21,7 @@ public struct ServerDependencies: Sendable {
 
     public init(
         settings: ServerSettings,
-        exchanger: TokenExchanger,
+        exchanger: LiveExchanger,
         publishedKeys: [SigningKey],
         clock: any WallClock,
         audit: AuditLog,
@@ -59,7 +60,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
     router.get(RouterPath(jwksPath)) { _, _ in publicJSON(jwks) }
     router.get("/healthz") { _, _ in publicJSON(JSONValue.object(["status": "ok"]).serialized(), maxAge: 0) }
     let exchanger = dependencies.exchanger
-    router.get("/readyz") { _, _ in await readiness(exchanger) }
+    router.get("/readyz") { _, _ in await readiness(exchanger.current) }
     addEntraRoutes(to: router, issuer: issuer, endpoint: endpoint)
     return router
 }
@@ -164,7 +165,7 @@ public func buildApplication(
     _ dependencies: ServerDependencies,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.config)
+    try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.current.config)
     let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
     var server = http1
     var services = dependencies.services

@@ -33,6 +33,8 @@ final class ExchangeHarness: Sendable {
     /// wif's issuer URL: ``wifIssuer`` on plain HTTP, the real `https://127.0.0.1:PORT` with TLS.
     let wifIssuerURL: String
     let tls: TestCertificateAuthority?
+    /// The pipeline the server answers with (what a reload swaps).
+    let live: LiveExchanger
 
     var baseURL: String { tls == nil ? server.baseURL : wifIssuerURL }
 
@@ -103,7 +105,8 @@ final class ExchangeHarness: Sendable {
         clock: FixedClock,
         auditBox: AuditBox,
         wifIssuerURL: String,
-        tls: TestCertificateAuthority?
+        tls: TestCertificateAuthority?,
+        live: LiveExchanger
     ) {
         self.issuer = issuer
         self.server = server
@@ -112,6 +115,7 @@ final class ExchangeHarness: Sendable {
         self.auditBox = auditBox
         self.wifIssuerURL = wifIssuerURL
         self.tls = tls
+        self.live = live
     }
 
     /// Starts the issuer and wif; with `tls`, wif listens with that authority's server certificate on a
@@ -148,7 +152,7 @@ final class ExchangeHarness: Sendable {
             logger: logger
         )
         let minter = AccessTokenMinter(issuerURL: wifIssuerURL, signingKey: signingKey)
-        let exchanger = TokenExchanger(config: config, keySource: keySource, minter: minter)
+        let live = LiveExchanger(TokenExchanger(config: config, keySource: keySource, minter: minter))
         let box = AuditBox()
         let dependencies = ServerDependencies(
             settings: ServerSettings(
@@ -157,7 +161,7 @@ final class ExchangeHarness: Sendable {
                 issuerURL: wifIssuerURL,
                 tls: tls.map { TLSFiles(certificateChain: $0.certificateFile.path, privateKey: $0.keyFile.path) }
             ),
-            exchanger: exchanger,
+            exchanger: live,
             publishedKeys: [signingKey],
             clock: clock,
             audit: AuditLog { line in box.append(line) },
@@ -165,7 +169,16 @@ final class ExchangeHarness: Sendable {
             services: refresher ? [IssuerKeyRefresher(store: keySource, interval: .milliseconds(100)) { config.issuers }] : []
         )
         let server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
-        return ExchangeHarness(issuer: issuer, server: server, client: client, clock: clock, auditBox: box, wifIssuerURL: wifIssuerURL, tls: tls)
+        return ExchangeHarness(
+            issuer: issuer,
+            server: server,
+            client: client,
+            clock: clock,
+            auditBox: box,
+            wifIssuerURL: wifIssuerURL,
+            tls: tls,
+            live: live
+        )
     }
 
     /// Runs `body` against a fresh harness and always stops it, awaiting the shutdown.

@@ -7,6 +7,9 @@ public struct TrustConfig: Sendable {
     /// Policies in load order (files sorted by name, then order within each file); the first matching
     /// policy that can serve the request wins.
     public let policies: [TrustPolicy]
+    /// A content hash of the files this config was loaded from (see ``version(of:)``); issued tokens and
+    /// audit records name it so that every decision can be traced to the exact config that made it.
+    public var version = "unversioned"
     private let issuersByIss: [String: Int]
 
     public init(issuers: [TrustedIssuer], policies: [TrustPolicy]) {

@@ -7,7 +7,7 @@ import WIFCore
 /// `POST /token`: parses the form into an ``ExchangeRequest``, runs the pipeline, renders the OAuth answer
 /// and writes one audit record. Every failure, including our own, becomes an OAuth-shaped JSON error.
 struct TokenEndpoint: Sendable {
-    let exchanger: TokenExchanger
+    let exchanger: LiveExchanger
     let clock: any WallClock
     let audit: AuditLog
     let maxBodyBytes: Int
@@ -19,7 +19,7 @@ struct TokenEndpoint: Sendable {
         let outcome: ExchangeOutcome
         do {
             let exchangeRequest = try await parse(request, grant: &grant, grantName: &grantName)
-            outcome = await exchanger.exchange(exchangeRequest, now: clock.now())
+            outcome = await exchanger.current.exchange(exchangeRequest, now: clock.now())
         } catch let error as ExchangeError {
             outcome = ExchangeOutcome(request: nil, result: .failure(error))
         } catch {

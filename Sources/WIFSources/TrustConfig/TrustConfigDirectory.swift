@@ -37,14 +37,26 @@ public struct TrustConfigDirectory: Sendable {
         if files.isEmpty && problems.isEmpty {
             problems.append(TrustConfigProblem(file: path, line: nil, field: "", message: "the folder has no .yaml files"))
         }
-        let config: TrustConfig
+        var config: TrustConfig
         do {
             config = try TrustConfigLoader.load(files)
+            config.version = TrustConfig.version(of: files)
         } catch {
             throw TrustConfigError(problems: problems + error.problems)
         }
         guard problems.isEmpty else { throw TrustConfigError(problems: problems) }
         return config
+    }
+
+    /// What identifies the folder's current content cheaply: its `*.yaml`/`*.yml` names and each file's
+    /// stamp (following symlinks, so a Kubernetes ConfigMap's `..data` swap changes it).
+    public func stamp() -> [String: String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        var stamps: [String: String] = [:]
+        for name in names where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix(".") {
+            stamps[name] = FileStamp(path: path + "/" + name).map { "\($0)" } ?? "unreadable"
+        }
+        return stamps
     }
 
     /// The absolute path of a `jwks_file` named in this folder's config.
