@@ -45,6 +45,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-certificate (env WIF_TLS_KEY).")
     var tlsKey: String?
 
+    @Option(
+        name: .customLong("audit-log"),
+        help: "Append audit records (JSON lines) to this file, or - for standard output (env WIF_AUDIT_LOG; default -)."
+    )
+    var auditLog: String?
+
     /// Reloads the trust-config folder on change and SIGHUP, with the same checks as at start.
     func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger) -> TrustConfigReloader {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
@@ -52,6 +58,14 @@ struct Serve: AsyncParsableCommand {
             let config = try folder.load()
             try settings.checkDevelopmentIssuers(in: config)
             return config
+        }
+    }
+
+    /// The audit log: standard output, or a file opened now so that a bad path stops `serve` at start.
+    func audit() throws -> AuditLog {
+        switch auditLog ?? environment("WIF_AUDIT_LOG") {
+        case nil, "-": .standardOutput
+        case let path?: try AuditLog.file(path)
         }
     }
 
@@ -107,7 +121,7 @@ struct Serve: AsyncParsableCommand {
                     exchanger: runtime.live,
                     publishedKeys: runtime.publishedKeys,
                     clock: SystemClock(),
-                    audit: .standardOutput,
+                    audit: try audit(),
                     logger: logger,
                     services: [runtime.refresher, reloader(runtime: runtime, settings: settings, logger: logger)]
                 )

@@ -41,6 +41,7 @@ public struct ServerDependencies: Sendable {
 /// The router of `wif serve`: `/token`, discovery at both well-known paths, the JWKS, `/healthz`, `/readyz`.
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequestContext> {
     let router = Router(context: WIFRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
     let issuer = dependencies.settings.issuerURL
     let endpoint = TokenEndpoint(
         exchanger: dependencies.exchanger,

@@ -90,7 +90,7 @@ struct MintingTests {
     @Test("the claims are exactly the grant's")
     func claims() throws {
         let grant = try Self.grant()
-        let token = try Self.minter.mint(grant, tokenID: "token-id-1")
+        let token = try Self.minter.mint(grant, tokenID: "token-id-1", configVersion: "0123456789abcdef")
         let iat = JSONValue.number(Fixtures.now)
         #expect(
             try Self.decode(token.segments[1]) == [
@@ -104,9 +104,11 @@ struct MintingTests {
                 "client_id": "demo-client",
                 "scope": "read write",
                 "namespace": "demo",
+                "wif_policy": "demo-app",
+                "wif_config": "0123456789abcdef",
             ]
         )
-        #expect(Self.minter.claims(for: grant, tokenID: "token-id-1") == (try Self.decode(token.segments[1])))
+        #expect(Self.minter.claims(for: grant, tokenID: "token-id-1", configVersion: "0123456789abcdef") == (try Self.decode(token.segments[1])))
     }
 
     @Test("several audiences are an array; no scopes means no scope claim")

@@ -47,6 +47,7 @@ struct OAuthErrorResponseTests {
         .scopeMalformed: (400, "invalid_scope"),
         .issuerKeysUnavailable: (503, "temporarily_unavailable"),
         .signingKeyUnavailable: (503, "temporarily_unavailable"),
+        .auditLogUnavailable: (503, "temporarily_unavailable"),
         .internalError: (500, "server_error"),
     ]
 
@@ -133,8 +134,12 @@ struct OAuthErrorResponseTests {
             ExchangeError(.tokenExpired, "subject token expired", detail: "exp 1799999000, secret detail"),
             grant: .tokenExchange
         )
-        #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":"invalid_request","error_description":"subject token expired"}"#)
-        #expect(try JSONValue.parse(response.body) == ["error": "invalid_request", "error_description": "subject token expired"])
+        #expect(String(decoding: response.body(), as: UTF8.self) == #"{"error":"invalid_request","error_description":"subject token expired"}"#)
+        #expect(try JSONValue.parse(response.body()) == ["error": "invalid_request", "error_description": "subject token expired"])
+        #expect(
+            try JSONValue.parse(response.body(requestID: "4f2a"))
+                == ["error": "invalid_request", "error_description": "subject token expired (request 4f2a)"]
+        )
     }
 
     @Test("error codes are ASCII within RFC 6749 §5.2's set", arguments: Code.allCases)
@@ -284,7 +289,7 @@ struct OAuthErrorResponseTests {
         // Every code the core itself raises appears in the corpus; the rest are raised by the server and key sources.
         let raisedElsewhere: Set<Code> = [
             .methodNotAllowed, .unsupportedMediaType, .bodyTooLarge, .queryParametersNotAllowed, .issuerKeysUnavailable, .signingKeyUnavailable,
-            .internalError,
+            .internalError, .auditLogUnavailable,
         ]
         #expect(
             codes.union(raisedElsewhere) == Set(Code.allCases),

@@ -125,7 +125,8 @@ final class ExchangeHarness: Sendable {
         keyLimits: IssuerKeyStore.Limits = .init(),
         tls: TestCertificateAuthority? = nil,
         clock: FixedClock = FixedClock(now),
-        refresher: Bool = false
+        refresher: Bool = false,
+        audit: AuditLog? = nil
     ) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
@@ -164,7 +165,7 @@ final class ExchangeHarness: Sendable {
             exchanger: live,
             publishedKeys: [signingKey],
             clock: clock,
-            audit: AuditLog { line in box.append(line) },
+            audit: audit ?? AuditLog { (line: [UInt8]) in box.append(line) },
             logger: logger,
             services: refresher ? [IssuerKeyRefresher(store: keySource, interval: .milliseconds(100)) { config.issuers }] : []
         )
@@ -187,9 +188,10 @@ final class ExchangeHarness: Sendable {
         tls: TestCertificateAuthority? = nil,
         clock: FixedClock = FixedClock(now),
         refresher: Bool = false,
+        audit: AuditLog? = nil,
         _ body: (ExchangeHarness) async throws -> Void
     ) async throws {
-        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock, refresher: refresher)
+        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock, refresher: refresher, audit: audit)
         do {
             try await body(harness)
         } catch {
@@ -291,8 +293,10 @@ final class ExchangeHarness: Sendable {
     ) -> JSONValue? {
         #expect(answer.status == status, "status", sourceLocation: sourceLocation)
         #expect(answer.body["error"]?.stringValue == error, "error code in \(answer.text)", sourceLocation: sourceLocation)
+        let requestID = answer.headers["X-Request-Id"].first ?? "missing"
+        #expect(requestID != "missing", "every response names its request id", sourceLocation: sourceLocation)
         if let description {
-            #expect(answer.body["error_description"]?.stringValue == description, sourceLocation: sourceLocation)
+            #expect(answer.body["error_description"]?.stringValue == description + " (request \(requestID))", sourceLocation: sourceLocation)
         }
         #expect(answer.body["access_token"] == nil, "no token issued", sourceLocation: sourceLocation)
         #expect(answer.body.objectValue?.keys.sorted() == ["error", "error_description"], sourceLocation: sourceLocation)
@@ -309,6 +313,11 @@ final class ExchangeHarness: Sendable {
         #expect(audit.count == 1, "exactly one audit record", sourceLocation: sourceLocation)
         #expect(record?["outcome"]?.stringValue == "denied", sourceLocation: sourceLocation)
         #expect(record?["reason"]?.stringValue == reason, "audit reason", sourceLocation: sourceLocation)
+        #expect(
+            record?["request_id"]?.stringValue == requestID,
+            "the audit record is under the response's request id",
+            sourceLocation: sourceLocation
+        )
         return record
     }
 }

@@ -49,6 +49,7 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         // Our side (UNAV, ERR).
         case issuerKeysUnavailable = "issuer_keys_unavailable"
         case signingKeyUnavailable = "signing_key_unavailable"
+        case auditLogUnavailable = "audit_log_unavailable"
         case internalError = "internal_error"
     }
 
@@ -103,7 +104,7 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
             .token
         case .targetNotAllowed, .resourceMalformed: .target
         case .scopeNotAllowed, .scopeMalformed: .scope
-        case .issuerKeysUnavailable, .signingKeyUnavailable: .unavailable
+        case .issuerKeysUnavailable, .signingKeyUnavailable, .auditLogUnavailable: .unavailable
         case .internalError: .server
         }
     }

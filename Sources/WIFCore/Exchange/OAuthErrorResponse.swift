@@ -44,8 +44,10 @@ public struct OAuthErrorResponse: Sendable, Hashable {
         }
     }
 
-    /// The JSON body: `{"error": …, "error_description": …}`.
-    public var body: [UInt8] {
-        JSONValue.object(["error": .string(error), "error_description": .string(errorDescription)]).serialized()
+    /// The JSON body: `{"error": …, "error_description": …}`; with a request id, the description ends with
+    /// `(request <id>)` so that a client's error report leads to the audit record of that decision.
+    public func body(requestID: String? = nil) -> [UInt8] {
+        let description = requestID.map { errorDescription + " (request \($0))" } ?? errorDescription
+        return JSONValue.object(["error": .string(error), "error_description": .string(description)]).serialized()
     }
 }

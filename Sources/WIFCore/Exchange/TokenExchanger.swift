@@ -89,6 +89,8 @@ public struct ExchangeOutcome: Sendable {
     public let evaluations: [PolicyEvaluation]
     /// The actor token's issuer name and `sub`, once it verified (delegation requests).
     public let actor: (issuer: String, subject: String)?
+    /// The version of the trust-config that decided.
+    public var configVersion: String?
 
     public init(
         request: ExchangeRequest?,
@@ -97,7 +99,8 @@ public struct ExchangeOutcome: Sendable {
         subject: String? = nil,
         subjectTokenID: String? = nil,
         evaluations: [PolicyEvaluation] = [],
-        actor: (issuer: String, subject: String)? = nil
+        actor: (issuer: String, subject: String)? = nil,
+        configVersion: String? = nil
     ) {
         self.request = request
         self.result = result
@@ -106,6 +109,7 @@ public struct ExchangeOutcome: Sendable {
         self.subjectTokenID = subjectTokenID
         self.evaluations = evaluations
         self.actor = actor
+        self.configVersion = configVersion
     }
 }
 
@@ -153,7 +157,7 @@ public struct TokenExchanger: Sendable {
         let result: Result<IssuedToken, ExchangeError> = decision.result.flatMap { grant in
             let tokenID = AccessTokenMinter.newTokenID()
             do {
-                let jwt = try minter.mint(grant, tokenID: tokenID)
+                let jwt = try minter.mint(grant, tokenID: tokenID, configVersion: config.version)
                 return .success(
                     IssuedToken(
                         accessToken: jwt,
@@ -174,7 +178,8 @@ public struct TokenExchanger: Sendable {
             subject: token.subject,
             subjectTokenID: token.tokenID,
             evaluations: decision.evaluations,
-            actor: actor.map { ($0.issuer.name, $0.subject) }
+            actor: actor.map { ($0.issuer.name, $0.subject) },
+            configVersion: config.version
         )
     }
 

@@ -9,8 +9,9 @@ public struct AccessTokenMinter: Sendable {
         self.signingKey = signingKey
     }
 
-    /// The claims of the token for `grant` with token id `tokenID`.
-    public func claims(for grant: IssuedGrant, tokenID: String) -> JSONValue {
+    /// The claims of the token for `grant` with token id `tokenID`. `wif_policy` names the admitting policy and
+    /// `wif_config` the trust-config version, so that a resource server's log leads back to the decision.
+    public func claims(for grant: IssuedGrant, tokenID: String, configVersion: String? = nil) -> JSONValue {
         var claims = grant.mappedClaims
         claims["iss"] = .string(issuerURL)
         claims["sub"] = .string(grant.subject)
@@ -22,13 +23,15 @@ public struct AccessTokenMinter: Sendable {
         claims["client_id"] = .string(grant.clientID)
         if !grant.scopes.isEmpty { claims["scope"] = .string(grant.scopes.joined(separator: " ")) }
         claims["act"] = grant.actor
+        claims["wif_policy"] = .string(grant.policy.name)
+        claims["wif_config"] = configVersion.map(JSONValue.string)
         return .object(claims)
     }
 
     /// Signs the token for `grant`: header `{"alg":"ES256","kid":…,"typ":"at+jwt"}`.
-    public func mint(_ grant: IssuedGrant, tokenID: String = AccessTokenMinter.newTokenID()) throws -> String {
+    public func mint(_ grant: IssuedGrant, tokenID: String = AccessTokenMinter.newTokenID(), configVersion: String? = nil) throws -> String {
         let header: JSONValue = ["alg": "ES256", "typ": "at+jwt", "kid": .string(signingKey.keyID)]
-        return try signingKey.sign(header: header, claims: claims(for: grant, tokenID: tokenID))
+        return try signingKey.sign(header: header, claims: claims(for: grant, tokenID: tokenID, configVersion: configVersion))
     }
 
     /// A random 128-bit token id.

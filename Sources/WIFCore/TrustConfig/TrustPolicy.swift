@@ -8,14 +8,34 @@ public struct TrustPolicy: Sendable, Hashable {
     public let grant: Grant
     /// Who may act for the tokens this policy admits (RFC 8693 delegation); nil refuses every `actor_token`.
     public let delegation: Delegation?
+    /// Whether the policy grants (``Mode/enforce``, the default) or is only evaluated and logged
+    /// (``Mode/audit``).
+    public let mode: Mode
 
-    public init(name: String, issuer: String, conditions: [ClaimCondition], grant: Grant, delegation: Delegation? = nil) {
+    /// How a policy takes part in decisions: `mode:` in trust-config.
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// The policy grants what it admits (the default).
+        case enforce
+        /// Shadow mode for a safe rollout: the policy is evaluated on live traffic and its would-grant or
+        /// would-deny outcome is logged, but it never grants.
+        case audit
+    }
+
+    public init(
+        name: String,
+        issuer: String,
+        conditions: [ClaimCondition],
+        grant: Grant,
+        delegation: Delegation? = nil,
+        mode: Mode = .enforce
+    ) {
         precondition(!conditions.isEmpty, "a policy without conditions would trust every token of its issuer")
         self.name = name
         self.issuer = issuer
         self.conditions = conditions
         self.grant = grant
         self.delegation = delegation
+        self.mode = mode
     }
 
     /// The actors a policy lets act for its subjects. An `actor_token` is admitted when it verifies against
@@ -94,5 +114,7 @@ public struct TrustPolicy: Sendable, Hashable {
 
 /// The claims an issued token sets itself; a policy cannot map onto them.
 public enum ReservedClaims {
-    public static let names: Set<String> = ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "may_act", "cnf"]
+    public static let names: Set<String> = [
+        "iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "act", "may_act", "cnf", "wif_policy", "wif_config",
+    ]
 }

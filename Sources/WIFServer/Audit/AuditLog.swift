@@ -10,37 +10,70 @@ private let systemWrite = Darwin.write
 #endif
 
 /// Where audit records go: one JSON object per line, one line per `/token` decision. Never the tokens.
+///
+/// Writing is part of answering: a record that cannot be written makes the request fail with 503
+/// `temporarily_unavailable` instead of issuing a token nobody recorded (security-cases.md D4).
 public struct AuditLog: Sendable {
-    private let write: @Sendable ([UInt8]) -> Void
+    /// Writes one line (without its newline); false when it was not kept.
+    public let write: @Sendable ([UInt8]) -> Bool
 
-    /// An audit log that hands each line (without the newline) to `write`.
-    public init(write: @escaping @Sendable ([UInt8]) -> Void) {
+    /// An audit log that hands each line (without the newline) to `write`, which says whether it was kept.
+    public init(write: @escaping @Sendable ([UInt8]) -> Bool) {
         self.write = write
     }
 
+    /// An audit log that hands each line to `write`, which cannot fail.
+    public init(write: @escaping @Sendable ([UInt8]) -> Void) {
+        self.write = { line in
+            write(line)
+            return true
+        }
+    }
+
     /// Lines to standard output.
-    public static var standardOutput: AuditLog {
+    public static var standardOutput: AuditLog { descriptor(1) }
+
+    /// Lines appended to the file at `path` (created with mode 0600 if missing). Throws when it cannot be
+    /// opened, so that `serve` does not start without its audit log.
+    public static func file(_ path: String) throws -> AuditLog {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AuditLogError(path: path, reason: String(cString: strerror(errno))) }
+        return descriptor(fd)
+    }
+
+    /// Whole lines to a file descriptor, one writer at a time; false when a line could not be written.
+    private static func descriptor(_ fd: Int32) -> AuditLog {
         let lock = Mutex(())
-        return AuditLog { line in
+        return AuditLog { (line: [UInt8]) -> Bool in
             lock.withLock { _ in
                 var bytes = line
                 bytes.append(0x0A)
                 var offset = 0
                 while offset < bytes.count {
-                    let written = bytes[offset...].withUnsafeBytes { systemWrite(1, $0.baseAddress, $0.count) }
-                    guard written > 0 else { return }
+                    let written = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { return false }
                     offset += written
                 }
+                return true
             }
         }
     }
 
     /// No audit output (for `wif demo`, which prints its own account of each step).
-    public static var discarding: AuditLog { AuditLog { _ in } }
+    public static var discarding: AuditLog { AuditLog { (_: [UInt8]) in } }
 
-    func record(_ record: AuditRecord) {
+    /// Writes the record; false when it could not be written.
+    func record(_ record: AuditRecord) -> Bool {
         write(record.json.serialized())
     }
+}
+
+/// The audit log file cannot be opened.
+public struct AuditLogError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "cannot open the audit log \(path): \(reason)" }
 }
 
 /// One decision as the audit log records it (docs/audit.md describes the fields).
@@ -65,6 +98,7 @@ struct AuditRecord {
             fields["requested_scope"] = request.scopes.map { .string(Self.capped($0.joined(separator: " "))) }
             fields["client_id"] = request.clientID.map { .string(Self.capped($0)) }
         }
+        fields["trust_config"] = outcome.configVersion.map(JSONValue.string)
         fields["issuer"] = outcome.issuer.map(JSONValue.string)
         fields["subject"] = outcome.subject.map { .string(Self.capped($0)) }
         fields["subject_jti"] = outcome.subjectTokenID.map { .string(Self.capped($0)) }
@@ -92,8 +126,33 @@ struct AuditRecord {
             fields["issued_exp"] = .number(Double(issued.grant.expiresAt))
         case .failure(let error):
             fields.merge(Self.denial(error)) { $1 }
+            fields["closest_policy"] = Self.closest(outcome.evaluations)
         }
         return .object(fields)
+    }
+
+    /// For a denial, the policy that came closest: a grant refusal (all conditions held) first, else the
+    /// fewest failed conditions; with each failed condition's claim, expectation and actual value.
+    static func closest(_ evaluations: [PolicyEvaluation]) -> JSONValue? {
+        let ranked = evaluations.min { lhs, rhs in
+            let left = (lhs.matched ? 0 : 1, lhs.conditions.filter { !$0.passed }.count)
+            let right = (rhs.matched ? 0 : 1, rhs.conditions.filter { !$0.passed }.count)
+            return left < right
+        }
+        guard let best = ranked else { return nil }
+        var entry: [String: JSONValue] = ["policy": .string(best.policy.name)]
+        entry["failed"] = .array(
+            best.conditions.filter { !$0.passed }.map { result in
+                var failure: [String: JSONValue] = [
+                    "claim": .string(result.condition.claim.description),
+                    "expected": .string(capped(result.condition.matcher.description)),
+                ]
+                failure["actual"] = result.actual.map { .string(capped(String(decoding: $0.serialized(), as: UTF8.self))) } ?? .null
+                return .object(failure)
+            }
+        )
+        entry["refusal"] = best.grantRefusal.map { .string($0.code.rawValue) }
+        return .object(entry)
     }
 
     private static func denial(_ error: ExchangeError) -> [String: JSONValue] {

@@ -26,7 +26,7 @@ struct TokenEndpoint: Sendable {
             outcome = ExchangeOutcome(request: nil, result: .failure(ExchangeError(.internalError, "internal server error", detail: "\(error)")))
         }
         let elapsed = ContinuousClock.now - started
-        audit.record(
+        let recorded = audit.record(
             AuditRecord(
                 time: clock.now(),
                 requestID: context.id,
@@ -36,18 +36,23 @@ struct TokenEndpoint: Sendable {
                 latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             )
         )
+        guard recorded else {
+            // Nothing is issued unrecorded (security-cases.md D4).
+            let failure = ExchangeError(.auditLogUnavailable, "the service cannot record decisions right now")
+            return Self.errorResponse(OAuthErrorResponse(failure, grant: grant), requestID: context.id)
+        }
         switch outcome.result {
         case .success(let issued):
             return Self.response(status: .ok, body: issued.responseBody)
         case .failure(let error):
-            return Self.errorResponse(OAuthErrorResponse(error, grant: grant))
+            return Self.errorResponse(OAuthErrorResponse(error, grant: grant), requestID: context.id)
         }
     }
 
     /// A 405 for any other method on `/token`.
     func methodNotAllowed(_ request: Request, context: WIFRequestContext) -> Response {
         let error = ExchangeError(.methodNotAllowed, "the token endpoint accepts POST only")
-        audit.record(
+        _ = audit.record(
             AuditRecord(
                 time: clock.now(),
                 requestID: context.id,
@@ -57,7 +62,7 @@ struct TokenEndpoint: Sendable {
                 latencySeconds: 0
             )
         )
-        var response = Self.errorResponse(OAuthErrorResponse(error, grant: nil))
+        var response = Self.errorResponse(OAuthErrorResponse(error, grant: nil), requestID: context.id)
         response.headers[.allow] = "POST"
         return response
     }
@@ -86,8 +91,8 @@ struct TokenEndpoint: Sendable {
         return try ExchangeRequest(form: form, authorization: authorization.first)
     }
 
-    static func errorResponse(_ error: OAuthErrorResponse) -> Response {
-        var response = response(status: HTTPResponse.Status(code: error.status), body: error.body)
+    static func errorResponse(_ error: OAuthErrorResponse, requestID: String) -> Response {
+        var response = response(status: HTTPResponse.Status(code: error.status), body: error.body(requestID: requestID))
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         if let challenge = error.wwwAuthenticate { response.headers[.wwwAuthenticate] = challenge }
         return response
