@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Logging
 import WIFCore
 import WIFServer
@@ -21,6 +22,7 @@ struct ExchangeRuntime {
         httpClient: HTTPClient,
         clock: any WallClock,
         logger: Logger,
+        metrics: (any MetricsFactory)? = nil,
         adjust: (TrustConfig) -> TrustConfig = { $0 }
     ) throws -> ExchangeRuntime {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
@@ -28,7 +30,14 @@ struct ExchangeRuntime {
         let development = try developmentIssuer(for: config, settings: settings, state: common.stateDirectory)
         let keyStore = SigningKeyStore(folder: keysFolder ?? common.stateDirectory.file("keys"))
         let keys = try keyStore.load(generateIfMissing: keysFolder == nil)
-        let issuerKeys = IssuerKeyStore(httpClient: httpClient, trustConfigFolder: folder, development: development, clock: clock, logger: logger)
+        let issuerKeys = IssuerKeyStore(
+            httpClient: httpClient,
+            trustConfigFolder: folder,
+            development: development,
+            clock: clock,
+            logger: logger,
+            metrics: metrics
+        )
         let live = LiveExchanger(
             TokenExchanger(config: config, keySource: issuerKeys, minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: keys.active))
         )

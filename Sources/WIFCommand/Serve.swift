@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import Prometheus
 import WIFCore
 import WIFServer
 import WIFSources
@@ -52,9 +53,10 @@ struct Serve: AsyncParsableCommand {
     var auditLog: String?
 
     /// Reloads the trust-config folder on change and SIGHUP, with the same checks as at start.
-    func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger) -> TrustConfigReloader {
+    func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger, registry: PrometheusCollectorRegistry) -> TrustConfigReloader {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
-        return TrustConfigReloader(live: runtime.live, logger: logger, stamp: { folder.stamp() }) {
+        let metrics = PrometheusMetricsFactory(registry: registry)
+        return TrustConfigReloader(live: runtime.live, logger: logger, metrics: metrics, stamp: { folder.stamp() }) {
             let config = try folder.load()
             try settings.checkDevelopmentIssuers(in: config)
             return config
@@ -97,6 +99,8 @@ struct Serve: AsyncParsableCommand {
             )
         }
         let explicitKeys = keysDir ?? environment("WIF_KEYS_DIR")
+        // One registry for every metric wif emits, served at /metrics.
+        let registry = PrometheusCollectorRegistry()
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: IssuerKeyStore.clientConfiguration)
         do {
             let runtime = try ExchangeRuntime.load(
@@ -105,7 +109,8 @@ struct Serve: AsyncParsableCommand {
                 keysFolder: explicitKeys,
                 httpClient: httpClient,
                 clock: SystemClock(),
-                logger: logger
+                logger: logger,
+                metrics: PrometheusMetricsFactory(registry: registry)
             )
             logger.info(
                 "wif serving",
@@ -123,7 +128,8 @@ struct Serve: AsyncParsableCommand {
                     clock: SystemClock(),
                     audit: try audit(),
                     logger: logger,
-                    services: [runtime.refresher, reloader(runtime: runtime, settings: settings, logger: logger)]
+                    services: [runtime.refresher, reloader(runtime: runtime, settings: settings, logger: logger, registry: registry)],
+                    metrics: registry
                 )
             )
             try await app.runService()

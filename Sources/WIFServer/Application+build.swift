@@ -1,8 +1,10 @@
+import CoreMetrics
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 public import NIOCore
+public import Prometheus
 public import ServiceLifecycle
 public import WIFCore
 
@@ -18,6 +20,9 @@ public struct ServerDependencies: Sendable {
     public var logger: Logger
     /// Services that run beside the server and stop with it (e.g. ``IssuerKeyRefresher``).
     public var services: [any Service]
+    /// Where wif's metrics are collected; served at `/metrics` when set. Give the key store and the
+    /// reloader a `PrometheusMetricsFactory` over the same registry.
+    public var metrics: PrometheusCollectorRegistry?
 
     public init(
         settings: ServerSettings,
@@ -26,7 +31,8 @@ public struct ServerDependencies: Sendable {
         clock: any WallClock,
         audit: AuditLog,
         logger: Logger,
-        services: [any Service] = []
+        services: [any Service] = [],
+        metrics: PrometheusCollectorRegistry? = nil
     ) {
         self.settings = settings
         self.exchanger = exchanger
@@ -35,6 +41,7 @@ public struct ServerDependencies: Sendable {
         self.audit = audit
         self.logger = logger
         self.services = services
+        self.metrics = metrics
     }
 }
 
@@ -47,7 +54,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
         exchanger: dependencies.exchanger,
         clock: dependencies.clock,
         audit: dependencies.audit,
-        maxBodyBytes: dependencies.settings.maxBodyBytes
+        maxBodyBytes: dependencies.settings.maxBodyBytes,
+        metrics: dependencies.metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory
     )
     router.post("/token") { request, context in await endpoint.handle(request, context: context) }
     for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
@@ -62,6 +70,15 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
     router.get("/healthz") { _, _ in publicJSON(JSONValue.object(["status": "ok"]).serialized(), maxAge: 0) }
     let exchanger = dependencies.exchanger
     router.get("/readyz") { _, _ in await readiness(exchanger.current) }
+    if let registry = dependencies.metrics {
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
+        }
+    }
     addEntraRoutes(to: router, issuer: issuer, endpoint: endpoint)
     return router
 }

@@ -10,6 +10,8 @@ Cases that obtain a token (they read WIF_SUBJECT_TOKEN_FILE as the workload's to
     msal                      msal.ConfidentialClientApplication.acquire_token_for_client
 Cases that verify a token wif issued (WIF_ACCESS_TOKEN) against wif's discovery document and JWKS:
     pyjwt-verify, joserfc-verify
+And one that parses {issuer}/metrics with prometheus_client's text parser:
+    metrics-parse
 
 Inputs come from the environment: WIF_ISSUER (https base URL, no trailing slash), WIF_CA_FILE (PEM of the
 CA that signed wif's TLS certificate), WIF_SUBJECT_TOKEN_FILE, WIF_AUDIENCE, WIF_SCOPE (space-separated),
@@ -210,6 +212,20 @@ def joserfc_verify():
     return {"header": check_typ(dict(token.header)), "claims": token.claims}
 
 
+def metrics_parse():
+    """Parses wif's /metrics with the Prometheus project's own text-format parser."""
+    parser = require("prometheus_client.parser", "prometheus_client")
+    response = session().get(env("WIF_ISSUER") + "/metrics", timeout=10)
+    response.raise_for_status()
+    families = {}
+    for family in parser.text_string_to_metric_families(response.text):
+        families[family.name] = {
+            "type": family.type,
+            "samples": [{"name": s.name, "labels": s.labels, "value": s.value} for s in family.samples],
+        }
+    return {"families": families}
+
+
 CASES = {
     "google-auth": google_auth,
     "azure-client-assertion": azure_client_assertion,
@@ -217,6 +233,7 @@ CASES = {
     "msal": msal_client,
     "pyjwt-verify": pyjwt_verify,
     "joserfc-verify": joserfc_verify,
+    "metrics-parse": metrics_parse,
 }
 
 

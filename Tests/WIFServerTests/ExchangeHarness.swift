@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Prometheus
 import Synchronization
 import Testing
 import WIFCore
@@ -126,7 +127,8 @@ final class ExchangeHarness: Sendable {
         tls: TestCertificateAuthority? = nil,
         clock: FixedClock = FixedClock(now),
         refresher: Bool = false,
-        audit: AuditLog? = nil
+        audit: AuditLog? = nil,
+        metrics: PrometheusCollectorRegistry? = nil
     ) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
@@ -150,7 +152,8 @@ final class ExchangeHarness: Sendable {
             development: nil,
             clock: clock,
             limits: keyLimits,
-            logger: logger
+            logger: logger,
+            metrics: metrics.map { PrometheusMetricsFactory(registry: $0) }
         )
         let minter = AccessTokenMinter(issuerURL: wifIssuerURL, signingKey: signingKey)
         let live = LiveExchanger(TokenExchanger(config: config, keySource: keySource, minter: minter))
@@ -167,7 +170,8 @@ final class ExchangeHarness: Sendable {
             clock: clock,
             audit: audit ?? AuditLog { (line: [UInt8]) in box.append(line) },
             logger: logger,
-            services: refresher ? [IssuerKeyRefresher(store: keySource, interval: .milliseconds(100)) { config.issuers }] : []
+            services: refresher ? [IssuerKeyRefresher(store: keySource, interval: .milliseconds(100)) { config.issuers }] : [],
+            metrics: metrics
         )
         let server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
         return ExchangeHarness(
@@ -189,9 +193,10 @@ final class ExchangeHarness: Sendable {
         clock: FixedClock = FixedClock(now),
         refresher: Bool = false,
         audit: AuditLog? = nil,
+        metrics: PrometheusCollectorRegistry? = nil,
         _ body: (ExchangeHarness) async throws -> Void
     ) async throws {
-        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock, refresher: refresher, audit: audit)
+        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock, refresher: refresher, audit: audit, metrics: metrics)
         do {
             try await body(harness)
         } catch {

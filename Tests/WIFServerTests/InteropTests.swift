@@ -1,4 +1,5 @@
 import Foundation
+import Prometheus
 import Testing
 import WIFCore
 import WIFTesting
@@ -93,12 +94,12 @@ struct InteropTests {
     }
 
     /// A harness on TLS with the real clock: the libraries check `exp` and `iat` against the real time.
-    static func withTLS(_ body: (ExchangeHarness) async throws -> Void) async throws {
+    static func withTLS(metrics: PrometheusCollectorRegistry? = nil, _ body: (ExchangeHarness) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wif-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let authority = try TestCertificateAuthority(in: folder)
-        try await ExchangeHarness.with(tls: authority, clock: FixedClock(Date().timeIntervalSince1970.rounded(.down)), body)
+        try await ExchangeHarness.with(tls: authority, clock: FixedClock(Date().timeIntervalSince1970.rounded(.down)), metrics: metrics, body)
     }
 
     static let grantOf = [
@@ -162,6 +163,26 @@ struct InteropTests {
             parts[2] = Base64URL.encode(signature)
             let tampered = try await Self.client(library, harness: harness, accessToken: parts.joined(separator: "."))
             #expect(tampered.status == 1, "\(library) accepted a tampered signature")
+        }
+    }
+
+    @Test("/metrics parses with prometheus_client and counts exchanges, latency, key fetches")
+    func metrics() async throws {
+        try await Self.withTLS(metrics: PrometheusCollectorRegistry()) { harness in
+            _ = try await harness.exchange(try harness.workloadToken(namespace: "payments", serviceAccount: "billing"))
+            _ = try await harness.exchange(try harness.workloadToken(namespace: "payments", serviceAccount: "intruder"))
+            let run = try await Self.client("metrics-parse", harness: harness)
+            try #require(run.status == 0, "metrics-parse failed: \(run.errorText)")
+            let families = try #require(run.output["families"])
+            let exchanges = try #require(families["wif_exchanges"]?["samples"]?.arrayValue)
+            let granted = exchanges.first { $0["labels"]?["outcome"] == "granted" && $0["name"] == "wif_exchanges_total" }
+            #expect(granted?["labels"]?["policy"] == "billing")
+            #expect(granted?["value"] == 1)
+            let denied = exchanges.first { $0["labels"]?["outcome"] == "denied" && $0["name"] == "wif_exchanges_total" }
+            #expect(denied?["labels"]?["error"] == "no_policy_matched")
+            #expect(families["wif_exchange_duration_seconds"]?["type"] == "histogram")
+            #expect(families["wif_jwks_fetches"]?["samples"]?.arrayValue?.isEmpty == false)
+            #expect(families["wif_issuer_keys"]?["type"] == "gauge")
         }
     }
 }

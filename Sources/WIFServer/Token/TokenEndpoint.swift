@@ -1,3 +1,4 @@
+import CoreMetrics
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -11,6 +12,7 @@ struct TokenEndpoint: Sendable {
     let clock: any WallClock
     let audit: AuditLog
     let maxBodyBytes: Int
+    let metrics: any MetricsFactory
 
     func handle(_ request: Request, context: WIFRequestContext) async -> Response {
         let started = ContinuousClock.now
@@ -36,6 +38,7 @@ struct TokenEndpoint: Sendable {
                 latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             )
         )
+        count(outcome, grant: grantName, elapsed: elapsed)
         guard recorded else {
             // Nothing is issued unrecorded (security-cases.md D4).
             let failure = ExchangeError(.auditLogUnavailable, "the service cannot record decisions right now")
@@ -47,6 +50,23 @@ struct TokenEndpoint: Sendable {
         case .failure(let error):
             return Self.errorResponse(OAuthErrorResponse(error, grant: grant), requestID: context.id)
         }
+    }
+
+    /// `wif_exchanges_total` by outcome, grant, issuer, policy and error code, and the decision latency.
+    /// Every label comes from a bounded set: the config's names, wif's codes, the three grants.
+    private func count(_ outcome: ExchangeOutcome, grant: String?, elapsed: Duration) {
+        let grantLabel = grant.flatMap { GrantType(rawValue: $0).map(\.self) }.map { "\($0)" } ?? "other"
+        var dimensions = [("grant_type", grantLabel), ("issuer", outcome.issuer ?? "")]
+        switch outcome.result {
+        case .success(let issued):
+            dimensions += [("outcome", "granted"), ("policy", issued.grant.policy.name), ("error", "")]
+        case .failure(let error):
+            dimensions += [("outcome", "denied"), ("policy", ""), ("error", error.code.rawValue)]
+        }
+        Counter(label: "wif_exchanges_total", dimensions: dimensions, factory: metrics).increment()
+        Timer(label: "wif_exchange_duration_seconds", factory: metrics).recordNanoseconds(
+            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        )
     }
 
     /// A 405 for any other method on `/token`.
