@@ -56,11 +56,17 @@ struct Serve: AsyncParsableCommand {
     func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger, registry: PrometheusCollectorRegistry) -> TrustConfigReloader {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
         let metrics = PrometheusMetricsFactory(registry: registry)
-        return TrustConfigReloader(live: runtime.live, logger: logger, metrics: metrics, stamp: { folder.stamp() }) {
-            let config = try folder.load()
-            try settings.checkDevelopmentIssuers(in: config)
-            return config
-        }
+        return TrustConfigReloader(
+            live: runtime.live,
+            logger: logger,
+            metrics: metrics,
+            stamp: { folder.stamp() },
+            load: {
+                let config = try folder.load()
+                try settings.checkDevelopmentIssuers(in: config)
+                return config
+            }
+        )
     }
 
     /// The audit log: standard output, or a file opened now so that a bad path stops `serve` at start.
