@@ -37,7 +37,8 @@ enum Fixtures {
         audiences: [String] = [audience],
         algorithms: Set<JWSAlgorithm> = Set(JWSAlgorithm.allCases),
         maxTokenLifetime: Int = 24 * 3600,
-        leeway: Int = 60
+        leeway: Int = 60,
+        kubernetes: KubernetesIntake = KubernetesIntake()
     ) -> TrustedIssuer {
         TrustedIssuer(
             name: name,
@@ -46,7 +47,8 @@ enum Fixtures {
             audiences: audiences,
             algorithms: algorithms,
             maxTokenLifetime: maxTokenLifetime,
-            leeway: leeway
+            leeway: leeway,
+            kubernetes: kubernetes
         )
     }
 

@@ -7,7 +7,7 @@ struct NarrowingConditionTests {
         """
         issuers:
           - name: gh
-            issuer: https://token.actions.githubusercontent.com
+            issuer: https://github.example.com/_services/token
             keys: {discovery: true}
             audiences: [wif]
             algorithms: [RS256]

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import Prometheus
 import Testing
 import WIFCore
 import WIFServer
@@ -15,7 +16,7 @@ struct AuditTests {
         "requested_audience": "array", "requested_scope": "string", "client_id": "string", "trust_config": "string", "issuer": "string",
         "subject": "string", "subject_jti": "string", "actor": "object", "policies": "array", "outcome": "string", "policy": "string",
         "granted_audience": "array", "granted_scope": "string", "issued_jti": "string", "issued_exp": "number", "reason": "string",
-        "stage": "string", "detail": "string", "closest_policy": "object",
+        "stage": "string", "detail": "string", "closest_policy": "object", "shadow": "array",
     ]
 
     static func type(of value: JSONValue) -> String {
@@ -116,6 +117,27 @@ struct AuditTests {
             #expect(answer.body["error"] == "temporarily_unavailable")
             #expect(answer.body["access_token"] == nil)
             #expect(answer.headers["Retry-After"].first == "30")
+        }
+    }
+
+    @Test("a mode: audit policy is evaluated and logged as would-grant or would-deny, and never grants")
+    func shadowPolicy() async throws {
+        try await ExchangeHarness.with(metrics: PrometheusCollectorRegistry()) { harness in
+            let denied = try await harness.exchange(try harness.workloadToken(namespace: "payments", serviceAccount: "intruder"))
+            let record = harness.expectRefusal(denied, status: 400, error: "invalid_request", reason: "no_policy_matched")
+            #expect(
+                record?["shadow"] == [["policy": "payments-next", "would": "grant", "audience": ["https://ledger.internal"], "scope": "ledger.read"]]
+            )
+            #expect(record?["policies"]?.arrayValue?.contains { $0["policy"] == "payments-next" } == false, "not among enforced policies")
+
+            let other = try await harness.exchange(try harness.workloadToken(namespace: "edge", serviceAccount: "gateway"))
+            #expect(other.status == 400)
+            #expect(harness.audit.last?["shadow"]?.arrayValue?.first?["would"] == "deny")
+            #expect(harness.audit.last?["shadow"]?.arrayValue?.first?["reason"] == "no_policy_matched")
+
+            let metrics = try await harness.send(method: .GET, path: "/metrics", contentType: nil, body: "").text
+            #expect(metrics.contains(#"wif_shadow_decisions_total{policy="payments-next",outcome="would_grant"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"wif_shadow_decisions_total{policy="payments-next",outcome="would_deny"} 1"#))
         }
     }
 }

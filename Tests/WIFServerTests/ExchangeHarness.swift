@@ -85,6 +85,16 @@ final class ExchangeHarness: Sendable {
               scopes: [payments.read, payments.write]
               default_scopes: [payments.read]
               client_id: \(billingClientID)
+          - name: payments-next
+            issuer: cluster
+            description: Shadow rollout of a wider rule for the namespace; never grants.
+            mode: audit
+            conditions:
+              - claim: [kubernetes.io, namespace]
+                equals: payments
+            grant:
+              audiences: [https://ledger.internal]
+              scopes: [ledger.read]
           - name: release-bot
             issuer: cluster
             conditions:

@@ -91,6 +91,8 @@ public struct ExchangeOutcome: Sendable {
     public let actor: (issuer: String, subject: String)?
     /// The version of the trust-config that decided.
     public var configVersion: String?
+    /// What the issuer's `mode: audit` policies would have decided.
+    public var shadow: [ShadowDecision] = []
 
     public init(
         request: ExchangeRequest?,
@@ -100,7 +102,8 @@ public struct ExchangeOutcome: Sendable {
         subjectTokenID: String? = nil,
         evaluations: [PolicyEvaluation] = [],
         actor: (issuer: String, subject: String)? = nil,
-        configVersion: String? = nil
+        configVersion: String? = nil,
+        shadow: [ShadowDecision] = []
     ) {
         self.request = request
         self.result = result
@@ -110,6 +113,7 @@ public struct ExchangeOutcome: Sendable {
         self.evaluations = evaluations
         self.actor = actor
         self.configVersion = configVersion
+        self.shadow = shadow
     }
 }
 
@@ -179,7 +183,8 @@ public struct TokenExchanger: Sendable {
             subjectTokenID: token.tokenID,
             evaluations: decision.evaluations,
             actor: actor.map { ($0.issuer.name, $0.subject) },
-            configVersion: config.version
+            configVersion: config.version,
+            shadow: decision.shadow
         )
     }
 

@@ -38,6 +38,21 @@ public struct GlobPattern: Sendable, Hashable {
         !elements.contains { if case .literal = $0 { true } else { false } }
     }
 
+    /// The literal text the pattern starts with, up to its first wildcard (all of it when it has none).
+    var literalPrefix: String {
+        var prefix = String.UnicodeScalarView()
+        for element in elements {
+            guard case .literal(let scalar) = element else { break }
+            prefix.append(scalar)
+        }
+        return String(prefix)
+    }
+
+    /// Whether the pattern has no wildcard at all: it matches exactly one string.
+    var isLiteral: Bool {
+        elements.allSatisfy { if case .literal = $0 { true } else { false } }
+    }
+
     /// Whether `text` matches the whole pattern. Runs in O(pattern × text) time, no backtracking.
     public func matches(_ text: String) -> Bool {
         let scalars = Array(text.unicodeScalars)

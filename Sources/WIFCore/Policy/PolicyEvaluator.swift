@@ -31,6 +31,17 @@ public struct IssuedGrant: Sendable {
 public struct PolicyDecision: Sendable {
     public let evaluations: [PolicyEvaluation]
     public let result: Result<IssuedGrant, ExchangeError>
+    /// What each `mode: audit` policy of the issuer would have decided; they never grant.
+    public var shadow: [ShadowDecision] = []
+}
+
+/// A `mode: audit` policy's would-grant or would-deny for one request (shadow rollout).
+public struct ShadowDecision: Sendable {
+    public let policy: TrustPolicy
+    /// The grant it would have issued, or why it would have refused.
+    public let result: Result<IssuedGrant, ExchangeError>
+
+    public var wouldGrant: Bool { (try? result.get()) != nil }
 }
 
 /// Evaluates an issuer's policies for a verified token (STYLE.md habit 3: results with reasons).
@@ -42,6 +53,42 @@ public enum PolicyEvaluator {
     public static func decide(
         token: VerifiedToken,
         actor: VerifiedToken? = nil,
+        request: ExchangeRequest,
+        policies: [TrustPolicy],
+        now: Double
+    ) -> PolicyDecision {
+        let shadow = policies.filter { $0.mode == .audit }.map { policy in
+            ShadowDecision(policy: policy, result: wouldGrant(policy: policy, token: token, actor: actor, request: request, now: now))
+        }
+        var decision = decideEnforced(token: token, actor: actor, request: request, policies: policies.filter { $0.mode == .enforce }, now: now)
+        decision.shadow = shadow
+        return decision
+    }
+
+    /// What one policy alone would decide: its grant when its conditions hold and it can serve the request.
+    static func wouldGrant(
+        policy: TrustPolicy,
+        token: VerifiedToken,
+        actor: VerifiedToken?,
+        request: ExchangeRequest,
+        now: Double
+    ) -> Result<IssuedGrant, ExchangeError> {
+        let failed = policy.conditions.map { $0.evaluate(token.claims) }.filter { !$0.passed }
+        guard failed.isEmpty else {
+            return .failure(
+                ExchangeError(
+                    .noPolicyMatched,
+                    "subject token is not permitted by any trust policy",
+                    detail: "\(policy.name): " + failed.map(\.reason).joined(separator: "; ")
+                )
+            )
+        }
+        return grant(policy: policy, token: token, actor: actor, request: request, now: now)
+    }
+
+    private static func decideEnforced(
+        token: VerifiedToken,
+        actor: VerifiedToken?,
         request: ExchangeRequest,
         policies: [TrustPolicy],
         now: Double

@@ -75,10 +75,13 @@ extension UnverifiedToken {
         let exp = try Self.numericDate(expClaim, "exp")
         let iat = try claims["iat"].map { (v) throws(ExchangeError) in try Self.numericDate(v, "iat") }
         let nbf = try claims["nbf"].map { (v) throws(ExchangeError) in try Self.numericDate(v, "nbf") }
-        var effectiveExpiry = exp
-        if issuer.kubernetes.warnAfterAsExpiry, let warnAfter = claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])) {
-            effectiveExpiry = min(exp, try Self.numericDate(warnAfter, "kubernetes.io warnafter"))
+        // An extended Kubernetes token (exp = iat + 1 year) names its real lifetime in warnafter: the
+        // lifetime is always measured to it; it is also the expiry unless the issuer opts out (D2).
+        var lifetimeEnd = exp
+        if let warnAfter = claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])) {
+            lifetimeEnd = min(exp, try Self.numericDate(warnAfter, "kubernetes.io warnafter"))
         }
+        let effectiveExpiry = issuer.kubernetes.warnAfterAsExpiry ? lifetimeEnd : exp
         guard effectiveExpiry > now - leeway else {
             throw ExchangeError(.tokenExpired, "subject token expired", detail: "exp \(effectiveExpiry), now \(now)")
         }
@@ -100,13 +103,13 @@ extension UnverifiedToken {
         // The lifetime is measured to the effective expiry: an extended Kubernetes token (exp = iat + 1 year,
         // warnafter = iat + 3607) lives until warnafter (security-cases.md case 56, D2).
         let start = iat ?? nbf
-        if let start, effectiveExpiry - start > Double(issuer.maxTokenLifetime) {
-            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expiry - iat = \(effectiveExpiry - start) s")
-        } else if start == nil, effectiveExpiry - now > Double(issuer.maxTokenLifetime) {
+        if let start, lifetimeEnd - start > Double(issuer.maxTokenLifetime) {
+            throw ExchangeError(.tokenLifetimeTooLong, "subject token lifetime is too long", detail: "expiry - iat = \(lifetimeEnd - start) s")
+        } else if start == nil, lifetimeEnd - now > Double(issuer.maxTokenLifetime) {
             throw ExchangeError(
                 .tokenLifetimeTooLong,
                 "subject token lifetime is too long",
-                detail: "expires \(effectiveExpiry - now) s from now, no iat"
+                detail: "expires \(lifetimeEnd - now) s from now, no iat"
             )
         }
 

@@ -1,29 +1,42 @@
 import Yams
 
 extension Reader {
-    /// One `issuers:` entry.
+    /// One `issuers:` entry. A `profile:` supplies `algorithms`, `max_token_lifetime`, for some platforms
+    /// `keys`, and for Kubernetes the `kubernetes:` intake options, wherever the entry leaves them out.
     mutating func issuer(_ node: Node, _ field: String) -> TrustedIssuer? {
         let keys: Set<String> = [
-            "name", "issuer", "keys", "audiences", "algorithms", "max_token_lifetime", "leeway", "allow_insecure_loopback", "key_cache",
-            "kubernetes",
+            "name", "issuer", "profile", "keys", "audiences", "algorithms", "max_token_lifetime", "leeway", "allow_insecure_loopback",
+            "key_cache", "kubernetes",
         ]
-        guard let map = mapping(node, field, allowed: keys, required: ["name", "issuer", "keys", "audiences", "algorithms"]) else { return nil }
+        // A profile that does not parse is reported below; the fields it would supply are not required meanwhile.
+        let namedProfile = node["profile"]?.scalar?.string
+        let peeked = namedProfile.flatMap(IssuerProfile.init(rawValue:))
+        var required: Set<String> = ["name", "issuer", "audiences"]
+        if namedProfile == nil {
+            required.formUnion(["keys", "algorithms"])
+        } else if let peeked, peeked.defaults.keySource == nil {
+            required.insert("keys")
+        }
+        guard let map = mapping(node, field, allowed: keys, required: required) else { return nil }
         let before = problems.count
         let name = string(map["name"], join(field, "name"))
         checkName(name, map["name"], join(field, "name"))
+        let profile = issuerProfile(map["profile"], join(field, "profile"))
+        let defaults = profile?.defaults
         let insecure = bool(map["allow_insecure_loopback"], join(field, "allow_insecure_loopback")) ?? false
         let iss = string(map["issuer"], join(field, "issuer"))
         if let iss, iss.contains("{") || iss.contains("}") {
             problem(map["issuer"], join(field, "issuer"), "templates such as {tenantid} are not allowed: pin the exact issuer")
         }
-        let sourceAndPin = keySource(map["keys"], join(field, "keys"), insecure: insecure)
+        let sourceAndPin =
+            map["keys"] == nil ? defaults?.keySource.map { ($0, nil) } : keySource(map["keys"], join(field, "keys"), insecure: insecure)
         let source = sourceAndPin?.0
         let pinned = sourceAndPin?.1
         if let iss, let source, source == .discovery || iss.hasPrefix("http") {
             checkURL(iss, node: map["issuer"], field: join(field, "issuer"), insecure: insecure)
         }
         let audiences = strings(map["audiences"], join(field, "audiences"), nonEmpty: true)
-        var algorithms: Set<JWSAlgorithm> = []
+        var algorithms: Set<JWSAlgorithm> = map["algorithms"] == nil ? defaults?.algorithms ?? [] : []
         if let names = strings(map["algorithms"], join(field, "algorithms"), nonEmpty: true) {
             for algName in names {
                 if let alg = JWSAlgorithm(rawValue: algName) {
@@ -40,10 +53,12 @@ extension Reader {
             }
         }
         let lifetime =
-            duration(map["max_token_lifetime"], join(field, "max_token_lifetime"), max: 7 * 24 * 3600) ?? TrustedIssuer.defaultMaxTokenLifetime
+            duration(map["max_token_lifetime"], join(field, "max_token_lifetime"), max: 7 * 24 * 3600)
+            ?? defaults?.maxTokenLifetime ?? TrustedIssuer.defaultMaxTokenLifetime
         let leeway = duration(map["leeway"], join(field, "leeway"), max: TrustedIssuer.maxLeeway, min: 0) ?? TrustedIssuer.defaultLeeway
         let cache = map["key_cache"].flatMap { keyCache($0, join(field, "key_cache")) } ?? KeyCachePolicy()
-        let intake = map["kubernetes"].flatMap { kubernetesIntake($0, join(field, "kubernetes")) } ?? KubernetesIntake()
+        let intakeDefaults = defaults?.kubernetes ?? KubernetesIntake()
+        let intake = map["kubernetes"].flatMap { kubernetesIntake($0, join(field, "kubernetes"), defaults: intakeDefaults) } ?? intakeDefaults
         guard problems.count == before, let name, let iss, let source, let audiences else { return nil }
         return TrustedIssuer(
             name: name,
@@ -56,8 +71,23 @@ extension Reader {
             allowInsecureLoopback: insecure,
             pinnedKeysFile: pinned,
             keyCache: cache,
-            kubernetes: intake
+            kubernetes: intake,
+            profile: profile
         )
+    }
+
+    /// An issuer's `profile:`.
+    private mutating func issuerProfile(_ node: Node?, _ field: String) -> IssuerProfile? {
+        guard let node, let text = string(node, field) else { return nil }
+        guard let profile = IssuerProfile(rawValue: text) else {
+            problem(
+                node,
+                field,
+                "unknown profile \(text.debugDescription) (known: \(IssuerProfile.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+            return nil
+        }
+        return profile
     }
 
     /// An issuer's `key_cache:` section.
@@ -83,13 +113,13 @@ extension Reader {
         )
     }
 
-    /// An issuer's `kubernetes:` section.
-    private mutating func kubernetesIntake(_ node: Node, _ field: String) -> KubernetesIntake? {
+    /// An issuer's `kubernetes:` section; fields it leaves out come from `defaults` (a profile's, or none).
+    private mutating func kubernetesIntake(_ node: Node, _ field: String, defaults: KubernetesIntake) -> KubernetesIntake? {
         guard let map = mapping(node, field, allowed: ["max_token_age", "require_pod_binding", "warnafter_as_expiry"]) else { return nil }
         return KubernetesIntake(
-            maxTokenAge: duration(map["max_token_age"], join(field, "max_token_age"), max: 7 * 24 * 3600),
-            requirePodBinding: bool(map["require_pod_binding"], join(field, "require_pod_binding")) ?? false,
-            warnAfterAsExpiry: bool(map["warnafter_as_expiry"], join(field, "warnafter_as_expiry")) ?? true
+            maxTokenAge: duration(map["max_token_age"], join(field, "max_token_age"), max: 7 * 24 * 3600) ?? defaults.maxTokenAge,
+            requirePodBinding: bool(map["require_pod_binding"], join(field, "require_pod_binding")) ?? defaults.requirePodBinding,
+            warnAfterAsExpiry: bool(map["warnafter_as_expiry"], join(field, "warnafter_as_expiry")) ?? defaults.warnAfterAsExpiry
         )
     }
 
@@ -148,7 +178,7 @@ extension Reader {
             let map = mapping(
                 node,
                 field,
-                allowed: ["name", "issuer", "description", "conditions", "grant", "delegation"],
+                allowed: ["name", "issuer", "description", "mode", "conditions", "grant", "delegation"],
                 required: ["name", "issuer", "conditions", "grant"]
             )
         else {
@@ -159,13 +189,24 @@ extension Reader {
         checkName(name, map["name"], join(field, "name"))
         let issuer = string(map["issuer"], join(field, "issuer"))
         _ = string(map["description"], join(field, "description"), nonEmpty: false)
+        let mode = policyMode(map["mode"], join(field, "mode"))
         let admitted = conditions(map["conditions"], join(field, "conditions"), admitting: "every token of its issuer")
         var issuedGrant: TrustPolicy.Grant?
         if let grantNode = map["grant"] { issuedGrant = grant(grantNode, join(field, "grant"), policyName: name ?? "") }
         var actors: TrustPolicy.Delegation?
         if let delegationNode = map["delegation"] { actors = delegation(delegationNode, join(field, "delegation")) }
         guard problems.count == before, let name, let issuer, let grant = issuedGrant, !admitted.isEmpty else { return nil }
-        return TrustPolicy(name: name, issuer: issuer, conditions: admitted, grant: grant, delegation: actors)
+        return TrustPolicy(name: name, issuer: issuer, conditions: admitted, grant: grant, delegation: actors, mode: mode)
+    }
+
+    /// A policy's `mode:`, `enforce` (the default) or `audit`.
+    private mutating func policyMode(_ node: Node?, _ field: String) -> TrustPolicy.Mode {
+        guard let node, let text = string(node, field) else { return .enforce }
+        guard let mode = TrustPolicy.Mode(rawValue: text) else {
+            problem(node, field, "expected enforce or audit")
+            return .enforce
+        }
+        return mode
     }
 
     /// A `conditions:` list: at least one, and one of them must narrow which workload the token names.
@@ -254,6 +295,13 @@ extension Reader {
         let before = problems.count
         let audiences = strings(map["audiences"], join(field, "audiences"), nonEmpty: true)
         let scopes = strings(map["scopes"], join(field, "scopes"), nonEmpty: false)
+        if scopes?.isEmpty == true, map["scopes"]?.sequence != nil {
+            warn(
+                map["scopes"],
+                join(field, "scopes"),
+                "the policy grants no scope: its tokens carry only an audience; list the scopes the API checks, or keep [] if the audience alone authorizes"
+            )
+        }
         for scope in scopes ?? [] where (try? ExchangeRequest.parseScope(scope))??.count != 1 {
             problem(map["scopes"], join(field, "scopes"), "\(scope.debugDescription) is not a valid scope token")
         }

@@ -21,13 +21,37 @@ public enum TrustConfigLoader {
     }
 
     /// Loads files in the order given (callers sort by name) into one config.
+    ///
+    /// Throws ``TrustConfigError`` with every problem found; warnings do not stop a config from loading (see
+    /// ``loadReport(_:)`` to get them).
     public static func load(_ files: [File]) throws(TrustConfigError) -> TrustConfig {
+        let report = loadReport(files)
+        guard let config = report.config else { throw TrustConfigError(problems: report.problems) }
+        return config
+    }
+
+    /// Loads files in the order given (callers sort by name) and reports every problem and every warning,
+    /// each with its file, line and field: what `wif validate` prints.
+    ///
+    /// The report's ``TrustConfigReport/config`` is the config exactly when there is no problem, the one
+    /// ``load(_:)`` returns. Warnings never stop a config from loading.
+    ///
+    /// ```swift
+    /// let report = TrustConfigLoader.loadReport([.init(name: "gh.yaml", contents: yaml)])
+    /// for warning in report.warnings { print(warning) }   // gh.yaml:14: policies[0].conditions[0].glob: …
+    /// ```
+    public static func loadReport(_ files: [File]) -> TrustConfigReport {
         var reader = Reader()
         var issuers: [(TrustedIssuer, Location)] = []
         var policies: [(TrustPolicy, Location)] = []
         // Names of every issuer entry, valid or not, so that a policy naming a broken issuer is not also
         // reported as naming an unknown one.
         var declaredIssuerNames: Set<String> = []
+        var referencedIssuerNames: Set<String> = []
+        // The name of every entry, valid or not, so that a duplicate name is reported even when one of the two
+        // entries has a problem of its own.
+        var issuerNames: [(String, Location)] = []
+        var policyNames: [(String, Location)] = []
         for file in files {
             reader.file = file.name
             reader.visited = 0
@@ -50,24 +74,36 @@ public enum TrustConfigLoader {
             if let list = top["issuers"] {
                 for (index, node) in reader.sequence(list, "issuers").enumerated() {
                     let field = "issuers[\(index)]"
-                    if let name = node["name"]?.scalar?.string { declaredIssuerNames.insert(name) }
+                    if let name = node["name"]?.scalar?.string {
+                        declaredIssuerNames.insert(name)
+                        issuerNames.append((name, Location(file: file.name, line: node.line, field: field)))
+                    }
                     if let issuer = reader.issuer(node, field) { issuers.append((issuer, Location(file: file.name, line: node.line, field: field))) }
                 }
             }
             if let list = top["policies"] {
                 for (index, node) in reader.sequence(list, "policies").enumerated() {
                     let field = "policies[\(index)]"
+                    // Issuers this entry names, valid or not, so that an issuer is not reported unused because
+                    // the policy naming it has a problem of its own.
+                    if let name = node["issuer"]?.scalar?.string { referencedIssuerNames.insert(name) }
+                    if let name = node["name"]?.scalar?.string {
+                        policyNames.append((name, Location(file: file.name, line: node.line, field: field)))
+                    }
+                    for actor in node["delegation"]?["actors"]?.sequence ?? [] {
+                        if let name = actor["issuer"]?.scalar?.string { referencedIssuerNames.insert(name) }
+                    }
                     if let policy = reader.policy(node, field) { policies.append((policy, Location(file: file.name, line: node.line, field: field))) }
                 }
             }
         }
-        reader.checkUnique(issuers.map { ($0.0.name, $0.1) }, what: "issuer name")
+        reader.checkUnique(issuerNames, what: "issuer name")
         reader.checkUnique(
             issuers.map { ($0.0.issuer, $0.1) },
             what: "issuer URL",
             hint: "two issuers with one `iss` make trust ambiguous; give each cluster a unique --service-account-issuer"
         )
-        reader.checkUnique(policies.map { ($0.0.name, $0.1) }, what: "policy name")
+        reader.checkUnique(policyNames, what: "policy name")
         for (policy, location) in policies {
             var references = [(policy.issuer, location.field + ".issuer")]
             for (index, actor) in (policy.delegation?.actors ?? []).enumerated() {
@@ -79,28 +115,46 @@ public enum TrustConfigLoader {
                 )
             }
         }
-        guard reader.problems.isEmpty else { throw TrustConfigError(problems: reader.problems) }
-        return TrustConfig(
+        reader.checkPolicies(policies, issuers: issuers, referenced: referencedIssuerNames)
+        let fileOrder = Dictionary(files.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let warnings = reader.warnings.enumerated().sorted { a, b in
+            let left = (fileOrder[a.element.file] ?? 0, a.element.line ?? 0, a.offset)
+            let right = (fileOrder[b.element.file] ?? 0, b.element.line ?? 0, b.offset)
+            return left < right
+        }.map(\.element)
+        let valid = reader.problems.isEmpty
+        return TrustConfigReport(
+            config: valid ? TrustConfig(issuers: issuers.map(\.0), policies: policies.map(\.0)) : nil,
             issuers: issuers.map(\.0),
-            policies: policies.map(\.0)
+            policies: policies.map(\.0),
+            problems: reader.problems,
+            warnings: warnings,
+            issuerLocations: Dictionary(issuers.map { ($0.0.name, $0.1) }, uniquingKeysWith: { first, _ in first }),
+            policyLocations: Dictionary(policies.map { ($0.0.name, $0.1) }, uniquingKeysWith: { first, _ in first }),
+            fieldLines: reader.lines
         )
     }
 
-    struct Location {
-        let file: String
-        let line: Int?
-        let field: String
-    }
+    typealias Location = TrustConfigLocation
 }
 
 /// Walks YAML nodes, collecting problems instead of stopping at the first.
 struct Reader {
     var file = ""
     var problems: [TrustConfigProblem] = []
+    /// Findings that do not stop the config from loading (`wif validate` prints them).
+    var warnings: [TrustConfigProblem] = []
+    /// The line of every mapping key read, by ``TrustConfigLocation/key(file:field:)``, for checks that run
+    /// after the whole config is read.
+    var lines: [String: Int] = [:]
     var visited = 0
 
     mutating func problem(_ node: Node?, _ field: String, _ message: String) {
         problems.append(TrustConfigProblem(file: file, line: node?.line, field: field, message: message))
+    }
+
+    mutating func warn(_ node: Node?, _ field: String, _ message: String) {
+        warnings.append(TrustConfigProblem(file: file, line: node?.line, field: field, message: message))
     }
 
     mutating func count(_ node: Node, _ field: String) -> Bool {
@@ -125,6 +179,7 @@ struct Reader {
             }
             if allowed.contains(key) {
                 result[key] = value
+                if let line = keyNode.line { lines[TrustConfigLocation.key(file: file, field: join(field, key))] = line }
             } else {
                 problem(keyNode, join(field, key), "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
             }

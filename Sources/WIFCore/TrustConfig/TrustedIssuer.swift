@@ -35,6 +35,9 @@ public struct TrustedIssuer: Sendable, Hashable {
     public let keyCache: KeyCachePolicy
     /// Checks on Kubernetes service-account tokens.
     public let kubernetes: KubernetesIntake
+    /// The platform profile named by `profile:`, whose defaults filled the fields the entry left out; nil
+    /// when the entry names none.
+    public let profile: IssuerProfile?
 
     public static let defaultMaxTokenLifetime = 24 * 3600
     public static let defaultLeeway = 60
@@ -51,7 +54,8 @@ public struct TrustedIssuer: Sendable, Hashable {
         allowInsecureLoopback: Bool = false,
         pinnedKeysFile: String? = nil,
         keyCache: KeyCachePolicy = KeyCachePolicy(),
-        kubernetes: KubernetesIntake = KubernetesIntake()
+        kubernetes: KubernetesIntake = KubernetesIntake(),
+        profile: IssuerProfile? = nil
     ) {
         self.name = name
         self.issuer = issuer
@@ -64,6 +68,7 @@ public struct TrustedIssuer: Sendable, Hashable {
         self.pinnedKeysFile = pinnedKeysFile
         self.keyCache = keyCache
         self.kubernetes = kubernetes
+        self.profile = profile
     }
 }
 

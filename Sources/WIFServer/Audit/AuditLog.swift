@@ -116,6 +116,22 @@ struct AuditRecord {
                 }
             )
         }
+        if !outcome.shadow.isEmpty {
+            fields["shadow"] = .array(
+                outcome.shadow.map { shadow in
+                    var entry: [String: JSONValue] = ["policy": .string(shadow.policy.name), "would": shadow.wouldGrant ? "grant" : "deny"]
+                    switch shadow.result {
+                    case .success(let grant):
+                        entry["audience"] = .array(grant.audiences.map(JSONValue.string))
+                        entry["scope"] = .string(grant.scopes.joined(separator: " "))
+                    case .failure(let error):
+                        entry["reason"] = .string(error.code.rawValue)
+                        entry["detail"] = error.detail.map { .string(Self.capped($0)) }
+                    }
+                    return .object(entry)
+                }
+            )
+        }
         switch outcome.result {
         case .success(let issued):
             fields["outcome"] = "granted"

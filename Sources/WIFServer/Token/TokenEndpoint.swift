@@ -64,6 +64,10 @@ struct TokenEndpoint: Sendable {
             dimensions += [("outcome", "denied"), ("policy", ""), ("error", error.code.rawValue)]
         }
         Counter(label: "wif_exchanges_total", dimensions: dimensions, factory: metrics).increment()
+        for shadow in outcome.shadow {
+            let would = [("policy", shadow.policy.name), ("outcome", shadow.wouldGrant ? "would_grant" : "would_deny")]
+            Counter(label: "wif_shadow_decisions_total", dimensions: would, factory: metrics).increment()
+        }
         Timer(label: "wif_exchange_duration_seconds", factory: metrics).recordNanoseconds(
             elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
         )

@@ -49,6 +49,7 @@ public actor IssuerKeyStore: IssuerKeySource {
         var liveStamp: FileStamp?
         var pinned: JWKSet?
         var pinnedStamp: FileStamp?
+        var pinnedAttempted = false
     }
 
     private let httpClient: HTTPClient
@@ -86,20 +87,20 @@ public actor IssuerKeyStore: IssuerKeySource {
         loadPinnedKeysIfNeeded(issuer)
         if let keys = usableKeys(issuer, now: now) {
             if keys.key(for: keyID) != nil {
-                if let entry = entries[issuer.name], now >= entry.refreshAt, now >= entry.retryAt { refreshInBackground(issuer) }
+                if let entry = entries[issuer.cacheKey], now >= entry.refreshAt, now >= entry.retryAt { refreshInBackground(issuer) }
                 return keys
             }
             // An unknown kid: maybe the issuer rotated. Join a fetch already running (another request may
             // have started it for the same new key), else one refresh per interval, waited for.
-            if let running = inFlight[issuer.name] {
+            if let running = inFlight[issuer.cacheKey] {
                 _ = try? await running.value
-            } else if now - (entries[issuer.name]?.unknownKeyRefreshAt ?? -.infinity) >= Double(issuer.keyCache.unknownKeyInterval) {
-                entries[issuer.name, default: Entry()].unknownKeyRefreshAt = now
+            } else if now - (entries[issuer.cacheKey]?.unknownKeyRefreshAt ?? -.infinity) >= Double(issuer.keyCache.unknownKeyInterval) {
+                entries[issuer.cacheKey, default: Entry()].unknownKeyRefreshAt = now
                 _ = try? await refresh(issuer)
             }
             return usableKeys(issuer, now: clock.now()) ?? keys
         }
-        let entry = entries[issuer.name] ?? Entry()
+        let entry = entries[issuer.cacheKey] ?? Entry()
         guard now >= entry.retryAt else {
             throw unavailable(issuer, "last fetch failed; retrying in \(Int(entry.retryAt - now)) s")
         }
@@ -115,7 +116,7 @@ public actor IssuerKeyStore: IssuerKeySource {
     /// Pinned and fetched keys that may be used now: fetched keys only until ``KeyCachePolicy/maxStale``
     /// after their fetch. Pinned keys come first; a fetched key with a pinned key's `kid` is left out.
     private func usableKeys(_ issuer: TrustedIssuer, now: Double) -> JWKSet? {
-        guard let entry = entries[issuer.name] else { return nil }
+        guard let entry = entries[issuer.cacheKey] else { return nil }
         var keys = entry.pinned?.keys ?? []
         if let live = entry.live, let fetchedAt = entry.fetchedAt, now - fetchedAt <= Double(issuer.keyCache.maxStale) {
             let pinnedIDs = Set(keys.compactMap(\.keyID))
@@ -131,14 +132,14 @@ public actor IssuerKeyStore: IssuerKeySource {
     // MARK: - Refreshing
 
     private func refreshInBackground(_ issuer: TrustedIssuer) {
-        guard inFlight[issuer.name] == nil else { return }
+        guard inFlight[issuer.cacheKey] == nil else { return }
         Task { _ = try? await self.refresh(issuer) }
     }
 
     /// Fetches the live keys now (or joins the fetch already running) and records the outcome.
     @discardableResult
     func refresh(_ issuer: TrustedIssuer) async throws -> JWKSet {
-        if let running = inFlight[issuer.name] { return try await running.value }
+        if let running = inFlight[issuer.cacheKey] { return try await running.value }
         let deadline = limits.timeout
         // One deadline over the whole fetch: AsyncHTTPClient's request timeout stops at the response head,
         // so a source trickling its body would otherwise hold the fetch (and every waiter) forever.
@@ -155,8 +156,8 @@ public actor IssuerKeyStore: IssuerKeySource {
                 return keys
             }
         }
-        inFlight[issuer.name] = task
-        defer { inFlight[issuer.name] = nil }
+        inFlight[issuer.cacheKey] = task
+        defer { inFlight[issuer.cacheKey] = nil }
         do {
             return try await task.value
         } catch {
@@ -167,13 +168,13 @@ public actor IssuerKeyStore: IssuerKeySource {
 
     private func recordSuccess(_ issuer: TrustedIssuer, keys: JWKSet, maxAge: Int?) {
         let now = clock.now()
-        var entry = entries[issuer.name] ?? Entry()
+        var entry = entries[issuer.cacheKey] ?? Entry()
         entry.live = keys
         entry.fetchedAt = now
         entry.refreshAt = now + Double(issuer.keyCache.refreshInterval(maxAge: maxAge))
         entry.retryAt = now
         entry.failures = 0
-        entries[issuer.name] = entry
+        entries[issuer.cacheKey] = entry
         count("wif_jwks_fetches_total", issuer, result: "success")
         for skipped in keys.skipped {
             logger.warning("issuer key skipped", metadata: ["issuer": "\(issuer.name)", "reason": "\(skipped)"])
@@ -183,11 +184,11 @@ public actor IssuerKeyStore: IssuerKeySource {
 
     private func recordFailure(_ issuer: TrustedIssuer, _ error: any Error) {
         let now = clock.now()
-        var entry = entries[issuer.name] ?? Entry()
+        var entry = entries[issuer.cacheKey] ?? Entry()
         entry.failures += 1
         let delay = min(limits.retryDelay * Double(1 << min(entry.failures - 1, 16)), limits.maxRetryDelay)
         entry.retryAt = now + delay
-        entries[issuer.name] = entry
+        entries[issuer.cacheKey] = entry
         count("wif_jwks_fetches_total", issuer, result: "failure")
         let serving = usableKeys(issuer, now: now) != nil
         logger.log(
@@ -205,7 +206,7 @@ public actor IssuerKeyStore: IssuerKeySource {
         var due: [TrustedIssuer] = []
         for issuer in issuers {
             loadPinnedKeysIfNeeded(issuer, recheck: true)
-            let entry = entries[issuer.name] ?? Entry()
+            let entry = entries[issuer.cacheKey] ?? Entry()
             var changedFile = false
             if case .jwksFile(let file) = issuer.keySource, entry.fetchedAt != nil {
                 changedFile = FileStamp(path: path(of: file)) != entry.liveStamp
@@ -217,21 +218,24 @@ public actor IssuerKeyStore: IssuerKeySource {
         }
     }
 
-    /// Reads the pinned JWKS file on first use, and again when it changed if `recheck`.
+    /// Reads the pinned JWKS file on first use, and again (if `recheck`) when it changed; a file that fails
+    /// to load is tried again only once it changes.
     private func loadPinnedKeysIfNeeded(_ issuer: TrustedIssuer, recheck: Bool = false) {
         guard let file = issuer.pinnedKeysFile else { return }
-        let entry = entries[issuer.name]
-        guard entry?.pinned == nil || recheck else { return }
+        let entry = entries[issuer.cacheKey]
+        let attempted = entry?.pinned != nil || entry?.pinnedAttempted == true
+        guard !attempted || recheck else { return }
         let path = path(of: file)
         let stamp = FileStamp(path: path)
-        guard entry?.pinned == nil || stamp != entry?.pinnedStamp else { return }
+        guard !attempted || stamp != entry?.pinnedStamp else { return }
+        entries[issuer.cacheKey, default: Entry()].pinnedAttempted = true
         do {
             let keys = try readJWKSFile(path)
-            entries[issuer.name, default: Entry()].pinned = keys
-            entries[issuer.name, default: Entry()].pinnedStamp = stamp
+            entries[issuer.cacheKey, default: Entry()].pinned = keys
+            entries[issuer.cacheKey, default: Entry()].pinnedStamp = stamp
             record(issuer)
         } catch {
-            entries[issuer.name, default: Entry()].pinnedStamp = stamp
+            entries[issuer.cacheKey, default: Entry()].pinnedStamp = stamp
             logger.error("pinned keys not loaded", metadata: ["issuer": "\(issuer.name)", "file": "\(path)", "error": "\(error)"])
         }
     }
@@ -250,7 +254,7 @@ public actor IssuerKeyStore: IssuerKeySource {
             let path = path(of: file)
             let stamp = FileStamp(path: path)
             keys = try readJWKSFile(path)
-            entries[issuer.name, default: Entry()].liveStamp = stamp
+            entries[issuer.cacheKey, default: Entry()].liveStamp = stamp
         case .jwksURL(let url):
             let response = try await get(url, issuer: issuer)
             keys = try JWKSet.parse(response.body)
@@ -334,7 +338,7 @@ public actor IssuerKeyStore: IssuerKeySource {
     }
 
     private func status(_ issuer: TrustedIssuer, now: Double) -> IssuerKeyStatus {
-        let entry = entries[issuer.name]
+        let entry = entries[issuer.cacheKey]
         let usable = usableKeys(issuer, now: now)
         let state: IssuerKeyStatus.State
         if usable == nil {
@@ -364,6 +368,12 @@ public actor IssuerKeyStore: IssuerKeySource {
                 .record(clock.now() - age)
         }
     }
+}
+
+extension TrustedIssuer {
+    /// What the store files an issuer's keys under: its name, `iss`, key source and pinned file, so that a
+    /// reloaded trust-config that changes any of them starts from that source's keys, never the old ones.
+    var cacheKey: String { "\(name)\u{0}\(issuer)\u{0}\(keySource)\u{0}\(pinnedKeysFile ?? "")" }
 }
 
 struct KeySourceError: Error, CustomStringConvertible {
