@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import WIFCore
+import WIFSources
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,44 +26,14 @@ struct Validate: ParsableCommand {
     func run() throws {
         var path = directory ?? environment("WIF_TRUST_CONFIG") ?? "trust-config"
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        let (files, unreadable) = Self.read(folder: path)
+        let folder = TrustConfigDirectory(path: path)
+        let (files, unreadable) = folder.read()
         let report = TrustConfigLoader.loadReport(files)
             .prepending(problems: unreadable)
             .checkingKeyFiles { file in
-                FileManager.default.contents(atPath: file.hasPrefix("/") ? file : path + "/" + file).map { Array($0) }
+                FileManager.default.contents(atPath: folder.resolve(file)).map { Array($0) }
             }
         print(json ? report.json(source: path, strict: strict) : report.text(source: path, strict: strict))
         if !report.passes(strict: strict) { throw ExitCode.failure }
-    }
-
-    /// The folder's trust-config files, selected and read as `TrustConfigDirectory.load()` does (every
-    /// `*.yaml`/`*.yml` at the top level, not hidden, in name order), with what could not be read.
-    static func read(folder path: String) -> ([TrustConfigLoader.File], [TrustConfigProblem]) {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path)
-                .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
-                .sorted()
-        } catch {
-            return ([], [TrustConfigProblem(file: path, line: nil, field: "", message: "cannot read the trust-config folder")])
-        }
-        var files: [TrustConfigLoader.File] = []
-        var problems: [TrustConfigProblem] = []
-        for name in names {
-            let filePath = path + "/" + name
-            guard let data = FileManager.default.contents(atPath: filePath) else {
-                problems.append(TrustConfigProblem(file: filePath, line: nil, field: "", message: "cannot read the file"))
-                continue
-            }
-            guard data.count <= TrustConfigLoader.maxFileSize, let text = String(validating: data, as: UTF8.self) else {
-                problems.append(TrustConfigProblem(file: filePath, line: nil, field: "", message: "file is too large or not UTF-8"))
-                continue
-            }
-            files.append(TrustConfigLoader.File(name: filePath, contents: text))
-        }
-        if files.isEmpty && problems.isEmpty {
-            problems.append(TrustConfigProblem(file: path, line: nil, field: "", message: "the folder has no .yaml files"))
-        }
-        return (files, problems)
     }
 }

@@ -12,13 +12,28 @@ public struct TrustConfigDirectory: Sendable {
 
     /// Loads and checks the whole folder; throws ``TrustConfigError`` listing every problem.
     public func load() throws(TrustConfigError) -> TrustConfig {
+        let (files, problems) = read()
+        var config: TrustConfig
+        do {
+            config = try TrustConfigLoader.load(files)
+            config.version = TrustConfig.version(of: files)
+        } catch {
+            throw TrustConfigError(problems: problems + error.problems)
+        }
+        guard problems.isEmpty else { throw TrustConfigError(problems: problems) }
+        return config
+    }
+
+    /// The folder's trust-config files: every `*.yaml`/`*.yml` at the top level, not hidden, in name
+    /// order, with a problem for each that cannot be read (and for a folder without any).
+    public func read() -> (files: [TrustConfigLoader.File], problems: [TrustConfigProblem]) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path)
                 .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
                 .sorted()
         } catch {
-            throw TrustConfigError(problems: [TrustConfigProblem(file: path, line: nil, field: "", message: "cannot read the trust-config folder")])
+            return ([], [TrustConfigProblem(file: path, line: nil, field: "", message: "cannot read the trust-config folder")])
         }
         var files: [TrustConfigLoader.File] = []
         var problems: [TrustConfigProblem] = []
@@ -37,15 +52,7 @@ public struct TrustConfigDirectory: Sendable {
         if files.isEmpty && problems.isEmpty {
             problems.append(TrustConfigProblem(file: path, line: nil, field: "", message: "the folder has no .yaml files"))
         }
-        var config: TrustConfig
-        do {
-            config = try TrustConfigLoader.load(files)
-            config.version = TrustConfig.version(of: files)
-        } catch {
-            throw TrustConfigError(problems: problems + error.problems)
-        }
-        guard problems.isEmpty else { throw TrustConfigError(problems: problems) }
-        return config
+        return (files, problems)
     }
 
     /// What identifies the folder's current content cheaply: its `*.yaml`/`*.yml` names and each file's
