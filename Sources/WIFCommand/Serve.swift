@@ -118,6 +118,9 @@ struct Serve: AsyncParsableCommand {
                 logger: logger,
                 metrics: PrometheusMetricsFactory(registry: registry)
             )
+            for warning in TrustConfigLoader.loadReport(TrustConfigDirectory(path: common.trustConfigPath).read().files).warnings {
+                logger.warning("trust-config warning (wif validate explains)", metadata: ["warning": "\(warning)"])
+            }
             logger.info(
                 "wif serving",
                 metadata: [
