@@ -137,9 +137,15 @@ struct Explain: AsyncParsableCommand {
     /// The development issuer's key, when the config trusts it and the state folder has one (never created
     /// here: without a key, no token can be a development token).
     static func developmentIssuer(config: TrustConfig, state: StateDirectory) throws -> DevelopmentIssuer? {
-        guard config.issuers.contains(where: { $0.keySource == .development }),
-            FileManager.default.fileExists(atPath: state.file("dev-issuer/key.pem"))
-        else { return nil }
+        guard config.issuers.contains(where: { $0.keySource == .development }) else { return nil }
+        guard FileManager.default.fileExists(atPath: state.file("dev-issuer/key.pem")) else {
+            let line = Array(
+                "wif explain: note: no development key in \(state.file("dev-issuer/key.pem")); pass the --state-dir of the wif that signed the token\n"
+                    .utf8
+            )
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            return nil
+        }
         return try DevelopmentIssuer.load(state: state)
     }
 

@@ -63,20 +63,14 @@ struct Test: AsyncParsableCommand {
         if !report.allPassed { throw ExitCode.failure }
     }
 
-    /// Every `*.yaml`/`*.yml` file at the top level of `folder` (not hidden), in name order.
+    /// Every `*.yaml`/`*.yml` file at the top level of `folder` (not hidden), in name order, read as the
+    /// trust-config folder is.
     static func caseFiles(in folder: String) throws -> [TrustConfigLoader.File] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+        guard FileManager.default.fileExists(atPath: folder) else {
             throw cannotRun("\(folder): no such folder; policy test cases go in DIR/tests/*.yaml")
         }
-        var files: [TrustConfigLoader.File] = []
-        for name in names.sorted() where (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !name.hasPrefix(".") {
-            let path = folder + "/" + name
-            guard let data = FileManager.default.contents(atPath: path), data.count <= TrustConfigLoader.maxFileSize,
-                let text = String(validating: data, as: UTF8.self)
-            else { throw cannotRun("\(path): cannot read the file, or it is larger than 1 MiB or not UTF-8") }
-            files.append(TrustConfigLoader.File(name: path, contents: text))
-        }
-        guard !files.isEmpty else { throw cannotRun("\(folder) has no .yaml files") }
+        let (files, problems) = TrustConfigDirectory(path: folder).read()
+        guard problems.isEmpty else { throw cannotRun(problems.map(\.description).joined(separator: "\n  ")) }
         return files
     }
 

@@ -39,29 +39,13 @@ struct TestCommandTests {
         }
     }
 
-    /// (policy, issuer, audit mode) of every policy in a shipped folder, read from its YAML by name only.
+    /// (policy, issuer, audit mode) of every policy in a shipped folder, loaded as wif loads it.
     static func policies(in folder: String) throws -> [(String, String, Bool)] {
         let url = WIFProcess.root.appendingPathComponent(folder)
-        var result: [(String, String, Bool)] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() where name.hasSuffix(".yaml") {
-            let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
-            var inPolicies = false
-            var current: (String, String, Bool)?
-            for line in text.split(separator: "\n").map(String.init) where !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") {
-                if line.hasPrefix("policies:") { inPolicies = true }
-                guard inPolicies else { continue }
-                if line.hasPrefix("  - name: ") {
-                    if let current { result.append(current) }
-                    current = (String(line.dropFirst("  - name: ".count)).components(separatedBy: " ")[0], "", false)
-                } else if line.hasPrefix("    issuer: ") {
-                    current?.1 = String(line.dropFirst("    issuer: ".count)).components(separatedBy: " ")[0]
-                } else if line.hasPrefix("    mode: audit") {
-                    current?.2 = true
-                }
-            }
-            if let current { result.append(current) }
-        }
-        return result
+        let files = try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
+            .filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix(".") }
+            .map { TrustConfigLoader.File(name: $0, contents: try String(contentsOf: url.appendingPathComponent($0), encoding: .utf8)) }
+        return try TrustConfigLoader.load(files).policies.map { ($0.name, $0.issuer, $0.mode == .audit) }
     }
 
     /// A trust-config folder with one issuer and policy, and `tests/cases.yaml` holding `cases`.

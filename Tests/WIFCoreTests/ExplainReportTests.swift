@@ -123,7 +123,7 @@ struct ExplainReportTests {
         let policies = try #require(report.policies)
         #expect(policies.policies.map(\.status) == [.refused, .refused])
         #expect(policies.policies[0].refusal?.code == .scopeNotAllowed)
-        #expect(policies.closest == nil)
+        #expect(policies.closest?.name == "demo-app")
         #expect(report.decision.refusal?.code == .scopeNotAllowed)
         #expect(report.decision.refusal?.oauthError == "invalid_scope")
         #expect(report.text().contains("grant refused: scope_not_allowed: requested scope is not allowed"))
@@ -426,6 +426,7 @@ struct InstantTests {
         #expect(Instant.duration(-90) == "-1m30s")
         #expect(Instant.describe(1_800_000_600, relativeTo: 1_800_000_000) == "2027-01-15T08:10:00Z (in 10m)")
         #expect(Instant.describe(1_799_999_700, relativeTo: 1_800_000_000) == "2027-01-15T07:55:00Z (5m ago)")
+        #expect(Instant.describe(1_800_000_000, relativeTo: 1_800_000_000.5) == "2027-01-15T08:00:00Z (now)")
     }
 
     @Test("pretty-printed JSON parses back to the same value")

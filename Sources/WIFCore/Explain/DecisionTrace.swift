@@ -201,8 +201,9 @@ public struct DecisionTrace: Sendable {
     public let verdict: Verdict
     /// The issuer's policies in evaluation order.
     public let policies: [PolicyTrace]
-    /// When no policy's conditions all held: the policy that came closest (fewest failed conditions, the
-    /// first on a tie), whose failed conditions are the claim-by-claim difference.
+    /// For a denial after policies were evaluated: the policy that came closest. That is the first one whose
+    /// conditions all held but whose grant refused (``PolicyTrace/refusal`` says why), else the one with the
+    /// fewest failed conditions (the first on a tie), whose failed conditions are the claim-by-claim difference.
     public let closest: PolicyTrace?
 
     /// - Parameters:
@@ -267,11 +268,14 @@ public struct DecisionTrace: Sendable {
         case .failure(let error): verdict = .denied(RefusalTrace(error, grant: grant))
         }
         self.policies = traces
-        let enforced = traces.filter(\.status.isEnforced)
-        if !verdict.isGranted, !enforced.isEmpty, enforced.allSatisfy({ $0.status == .notMatched }) {
-            closest = enforced.min { $0.failedConditions.count < $1.failedConditions.count }
-        } else {
+        // As the audit log names it: the first policy whose conditions held but whose grant refused, else the
+        // one with the fewest failed conditions.
+        if verdict.isGranted {
             closest = nil
+        } else if let refused = traces.first(where: { $0.status == .refused }) {
+            closest = refused
+        } else {
+            closest = traces.filter { $0.status == .notMatched }.min { $0.failedConditions.count < $1.failedConditions.count }
         }
     }
 

@@ -56,7 +56,7 @@ extension ExplainReport {
             }
             if policies.policies.isEmpty { out.append("  (none: no policy names issuer \(issuerName))") }
             for (index, policy) in policies.policies.enumerated() {
-                out.append("  \(index + 1). \(policy.name): \(Self.status(policy))")
+                out.append("  \(index + 1). \(policy.name): \(Self.status(policy, hypothetical: hypotheticalBecause != nil))")
                 let claims = policy.conditions.map(\.claim.description)
                 let expectations = policy.conditions.map { "\($0.matcher) \($0.expected.displayText)" }
                 let claimWidth = claims.map(\.count).max() ?? 0
@@ -74,7 +74,7 @@ extension ExplainReport {
             if hypotheticalBecause != nil {
                 out.append("  if the token were valid: \(Self.verdictLine(policies.verdict))")
             }
-            if let closest = policies.closest, hypotheticalBecause == nil {
+            if let closest = policies.closest, hypotheticalBecause == nil, closest.status == .notMatched {
                 let failed = closest.failedConditions
                 out.append(
                     "  closest: \(closest.name), \(failed.count) of \(closest.conditions.count) condition\(closest.conditions.count == 1 ? "" : "s") failed: "
@@ -125,9 +125,9 @@ extension ExplainReport {
         }
     }
 
-    private static func status(_ policy: PolicyTrace) -> String {
+    private static func status(_ policy: PolicyTrace, hypothetical: Bool) -> String {
         switch policy.status {
-        case .granted: "matched, GRANTED"
+        case .granted: hypothetical ? "matched, would grant" : "matched, GRANTED"
         case .refused: "matched, but the grant cannot serve the request"
         case .notMatched:
             "not matched (\(policy.failedConditions.count) of \(policy.conditions.count) condition\(policy.conditions.count == 1 ? "" : "s") failed)"

@@ -49,10 +49,10 @@ public enum Instant {
         return text.isEmpty ? "0s" : text
     }
 
-    /// `2026-01-15T08:10:00Z (in 10m)` or `… (5m ago)` relative to `now`.
+    /// `2026-01-15T08:10:00Z (in 10m)`, `… (5m ago)` or `… (now)` relative to `now`.
     public static func describe(_ seconds: Double, relativeTo now: Double) -> String {
         let delta = seconds - now
-        let relative = delta >= 0 ? "in \(duration(delta))" : "\(duration(-delta)) ago"
+        let relative = abs(delta) < 1 ? "now" : delta > 0 ? "in \(duration(delta))" : "\(duration(-delta)) ago"
         return "\(format(seconds)) (\(relative))"
     }
 
