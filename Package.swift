@@ -144,7 +144,7 @@ let package = Package(
         // `wif test` and `wif explain` end to end: runs the built `wif` executable as a child process.
         .testTarget(
             name: "WIFCommandTests",
-            dependencies: ["WIFCore"],
+            dependencies: ["WIFCore", "WIFTesting"],
             swiftSettings: swiftSettings
         ),
     ]
