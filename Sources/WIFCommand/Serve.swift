@@ -96,7 +96,9 @@ struct Serve: AsyncParsableCommand {
             issuerURL: issuerURL ?? environment("WIF_ISSUER_URL"),
             tls: tls
         )
-        if let explicit = issuerURL ?? environment("WIF_ISSUER_URL"), let problem = ServerSettings.issuerURLProblem(explicit) {
+        if let explicit = issuerURL ?? environment("WIF_ISSUER_URL"),
+            let problem = ServerSettings.issuerURLProblem(explicit, loopback: settings.isLoopback)
+        {
             throw CommandFailure("--issuer-url \(explicit.debugDescription): \(problem)")
         }
         guard settings.isLoopback || issuerURL != nil || environment("WIF_ISSUER_URL") != nil else {

@@ -43,6 +43,8 @@ public struct TrustConfigReloader: Service {
     let logger: Logger
     let metrics: any MetricsFactory
     private let lastStamp: LastStamp
+    /// One reload at a time (the watcher and SIGHUP may ask together): the newest files always win.
+    private let reloading = ReloadLock()
 
     /// - Parameters:
     ///   - stamp: what identifies the folder's content now (compared between checks).
@@ -73,16 +75,14 @@ public struct TrustConfigReloader: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: interval)
-                        let now = stamp()
-                        if lastStamp.swap(now) { reload(reason: "the trust-config folder changed") }
+                        if lastStamp.differs(stamp()) { reload(reason: "the trust-config folder changed") }
                     }
                 }
                 if handleSignals {
+                    let signals = await UnixSignalsSequence(trapping: .sighup)
+                    logger.info("watching the trust-config folder; SIGHUP reloads it")
                     group.addTask {
-                        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                            lastStamp.swap(stamp())
-                            reload(reason: "SIGHUP")
-                        }
+                        for await _ in signals { reload(reason: "SIGHUP") }
                     }
                 }
                 await group.waitForAll()
@@ -93,6 +93,11 @@ public struct TrustConfigReloader: Service {
     /// Loads the folder and swaps the new config in when it loads; returns whether it did.
     @discardableResult
     public func reload(reason: String) -> Bool {
+        reloading.lock.withLock { _ in reloadLocked(reason: reason) }
+    }
+
+    private func reloadLocked(reason: String) -> Bool {
+        lastStamp.swap(stamp())
         let config: TrustConfig
         do {
             config = try load()
@@ -118,10 +123,20 @@ public struct TrustConfigReloader: Service {
     }
 }
 
+/// Serializes reloads.
+private final class ReloadLock: Sendable {
+    let lock = Mutex(())
+}
+
 /// The folder stamp seen last.
 private final class LastStamp: Sendable {
     private let value: Mutex<[String: String]>
     init(_ stamp: [String: String]) { value = Mutex(stamp) }
+
+    /// Whether `stamp` differs from the one stored.
+    func differs(_ stamp: [String: String]) -> Bool {
+        value.withLock { $0 != stamp }
+    }
 
     /// Stores `stamp`; returns whether it differs from the one before.
     @discardableResult

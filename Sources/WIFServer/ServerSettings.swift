@@ -31,8 +31,10 @@ public struct ServerSettings: Sendable {
 
     /// Why `url` cannot be wif's issuer identifier, or nil: an `http(s)` URL without query, fragment or trailing
     /// slash, since clients compare `iss` exactly and wif appends its paths to it (RFC 8414 §2).
-    public static func issuerURLProblem(_ url: String) -> String? {
-        guard url.hasPrefix("https://") || url.hasPrefix("http://") else { return "must start with https:// (or http:// on loopback)" }
+    public static func issuerURLProblem(_ url: String, loopback: Bool = false) -> String? {
+        guard url.hasPrefix("https://") || (loopback && url.hasPrefix("http://")) else {
+            return "must start with https:// (http:// only while listening on loopback)"
+        }
         guard !url.hasSuffix("/") else { return "must not end with '/': clients compare iss exactly and wif appends its paths" }
         guard !url.contains("?"), !url.contains("#") else { return "must not have a query or fragment" }
         guard url.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { return "must be printable ASCII" }

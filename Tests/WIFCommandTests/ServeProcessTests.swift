@@ -41,6 +41,8 @@ struct ServeProcessTests {
             try? logHandle.close()
         }
         #expect(try await Self.waitFor("wif serving", in: log), "serve started")
+        // SIGHUP before the reloader traps it would end the process: wait until it says it listens.
+        #expect(try await Self.waitFor("SIGHUP reloads it", in: log), "the reloader traps SIGHUP")
 
         kill(process.processIdentifier, SIGHUP)
         #expect(try await Self.waitFor("trust-config reloaded", in: log), "reloaded on SIGHUP")

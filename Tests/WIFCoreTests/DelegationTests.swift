@@ -216,13 +216,10 @@ struct DelegationPolicyTests {
     }
 
     @Test(
-        "may_act naming this actor, or not narrowing, admits it",
+        "may_act naming this actor admits it",
         arguments: [
             Case<JSONValue>("sub and iss", ["sub": "deployer", "iss": "https://ci.test"]),
             Case<JSONValue>("sub only", ["sub": "deployer"]),
-            Case<JSONValue>("iss only", ["iss": "https://ci.test"]),
-            Case<JSONValue>("empty object", [:]),
-            Case<JSONValue>("other members ignored", ["sub": "deployer", "client_id": "x"]),
         ]
     )
     func mayActAdmits(_ mayAct: Case<JSONValue>) throws {
@@ -263,9 +260,9 @@ struct DelegationPolicyTests {
         "may_act naming another iss is refused; iss is the issuer URL, not its name",
         arguments: [
             Case<JSONValue>("another issuer", ["sub": "deployer", "iss": "https://other.test"]),
-            Case<JSONValue>("the issuer's name", ["iss": "ci"]),
-            Case<JSONValue>("trailing slash", ["iss": "https://ci.test/"]),
-            Case<JSONValue>("iss not a string", ["iss": 1]),
+            Case<JSONValue>("the issuer's name", ["sub": "deployer", "iss": "ci"]),
+            Case<JSONValue>("trailing slash", ["sub": "deployer", "iss": "https://ci.test/"]),
+            Case<JSONValue>("iss not a string", ["sub": "deployer", "iss": 1]),
         ]
     )
     func mayActIssMismatch(_ mayAct: Case<JSONValue>) {
@@ -273,6 +270,22 @@ struct DelegationPolicyTests {
         Self.refused(
             F.decide([F.policy(delegation: F.admitsDeployer)], subject: subject, actor: F.actor()),
             detail: "policy app: the subject token's may_act names another iss"
+        )
+    }
+
+    @Test(
+        "may_act that restricts the actor by anything but sub and iss is refused, not ignored",
+        arguments: [
+            Case<JSONValue>("iss only", ["iss": "https://ci.test"]),
+            Case<JSONValue>("empty object", [:]),
+            Case<JSONValue>("another member", ["sub": "deployer", "client_id": "x"]),
+        ]
+    )
+    func mayActUncheckable(_ mayAct: Case<JSONValue>) {
+        let subject = Fixtures.claims(["may_act": mayAct.value])
+        Self.refused(
+            F.decide([F.policy(delegation: F.admitsDeployer)], subject: subject, actor: F.actor()),
+            detail: "policy app: the subject token's may_act names the actor by something other than sub and iss"
         )
     }
 

@@ -338,9 +338,18 @@ struct ClientIDParsingTests {
         #expect(request.clientID == input.value.1)
     }
 
-    @Test("HTTP Basic carries the client id in every grant shape", arguments: GrantType.allCases)
+    @Test("HTTP Basic carries the client id for token exchange and jwt-bearer", arguments: [GrantType.tokenExchange, .jwtBearer])
     func basicEveryGrant(_ grant: GrantType) throws {
         #expect(try GrantForms.parse(GrantForms.form(grant), authorization: GrantForms.basic("payments:")).clientID == "payments")
+    }
+
+    @Test("client_credentials with an Authorization header is two client authentications: conflictingClientID")
+    func basicWithClientAssertion() {
+        let error = refusal { () throws(ExchangeError) -> ExchangeRequest in
+            try GrantForms.parse(GrantForms.clientCredentials, authorization: GrantForms.basic("payments:"))
+        }
+        #expect(error?.code == .conflictingClientID)
+        #expect(error.map { OAuthErrorResponse($0, grant: .clientCredentials).error } == "invalid_request")
     }
 
     @Test("HTTP Basic with an empty id leaves the form's client_id, or none")
@@ -399,7 +408,7 @@ struct ClientIDParsingTests {
 
     @Test("the form and Basic may both name the client when they agree")
     func agreement() throws {
-        let request = try GrantForms.parse(GrantForms.clientCredentials + [("client_id", "my app")], authorization: GrantForms.basic("my+app:"))
+        let request = try GrantForms.parse(GrantForms.tokenExchange + [("client_id", "my app")], authorization: GrantForms.basic("my+app:"))
         #expect(request.clientID == "my app")
     }
 

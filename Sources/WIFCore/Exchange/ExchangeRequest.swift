@@ -132,6 +132,10 @@ public struct ExchangeRequest: Sendable, Hashable {
         case .jwtBearer:
             token = try form.required("assertion")
         case .clientCredentials:
+            // The assertion is the client authentication: a second mechanism is refused (RFC 6749 §2.3).
+            guard authorization == nil else {
+                throw ExchangeError(.conflictingClientID, "use one client authentication: client_assertion, not also an Authorization header")
+            }
             guard try form.required("client_assertion_type") == TokenTypeURI.jwtClientAssertion else {
                 throw ExchangeError(.unsupportedAssertionType, "client_assertion_type must be \(TokenTypeURI.jwtClientAssertion)")
             }

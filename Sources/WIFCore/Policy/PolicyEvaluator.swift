@@ -180,7 +180,10 @@ public enum PolicyEvaluator {
         }
         let issuedAt = Int(now.rounded(.down))
         var latest = now + Double(grant.maxLifetime)
-        if !grant.mayOutliveSubjectToken { latest = min(latest, token.expiresAt) }
+        if !grant.mayOutliveSubjectToken {
+            // A delegated token lives no longer than either token it was made from.
+            latest = min(latest, token.expiresAt, actor?.expiresAt ?? .infinity)
+        }
         let expiresAt = Int(latest.rounded(.down))
         guard expiresAt - issuedAt >= 1 else {
             return .failure(ExchangeError(.tokenExpired, "subject token expired", detail: "no lifetime left to issue"))
@@ -243,6 +246,10 @@ public enum PolicyEvaluator {
         }
         if let mayAct = token.claims.value(at: ClaimPath(["may_act"])) {
             guard let allowed = mayAct.objectValue else { throw refused("the subject token's may_act is not an object") }
+            // A restriction wif cannot check is not ignored: may_act must name the actor by sub (and may by iss).
+            guard allowed["sub"] != nil, Set(allowed.keys).isSubset(of: ["sub", "iss"]) else {
+                throw refused("the subject token's may_act names the actor by something other than sub and iss")
+            }
             if let sub = allowed["sub"], sub.stringValue.map({ $0.isCodePointEqual(to: actor.subject) }) != true {
                 throw refused("the subject token's may_act names another sub")
             }

@@ -38,12 +38,13 @@ struct TokenEndpoint: Sendable {
                 latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             )
         )
-        count(outcome, grant: grantName, elapsed: elapsed)
         guard recorded else {
             // Nothing is issued unrecorded (security-cases.md D4).
             let failure = ExchangeError(.auditLogUnavailable, "the service cannot record decisions right now")
+            count(ExchangeOutcome(request: outcome.request, result: .failure(failure), issuer: outcome.issuer), grant: grantName, elapsed: elapsed)
             return Self.errorResponse(OAuthErrorResponse(failure, grant: grant), requestID: context.id)
         }
+        count(outcome, grant: grantName, elapsed: elapsed)
         switch outcome.result {
         case .success(let issued):
             return Self.response(status: .ok, body: issued.responseBody)

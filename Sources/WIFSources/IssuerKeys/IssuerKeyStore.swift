@@ -25,8 +25,9 @@ public actor IssuerKeyStore: IssuerKeySource {
         /// One deadline over a whole fetch (discovery, redirects and JWKS, head and body).
         public var timeout: TimeAmount = .seconds(5)
         public var maxResponseBytes = 256 * 1024
-        /// Redirects followed per request, each checked by the key-source URL rule and never changing scheme.
-        public var maxRedirects = 3
+        /// Redirects followed per request: only to the same scheme, host and port (security-cases.md case 91),
+        /// each checked by the key-source URL rule.
+        public var maxRedirects = 1
         /// The wait before retrying after a failed fetch; doubles with each consecutive failure.
         public var retryDelay: Double = 5
         public var maxRetryDelay: Double = 300
@@ -202,6 +203,9 @@ public actor IssuerKeyStore: IssuerKeySource {
     /// The scheduled work for `issuers`: the first fetch, due refreshes (when the backoff allows), and
     /// re-reading key files that changed. ``IssuerKeyRefresher`` calls this every second.
     public func maintain(_ issuers: [TrustedIssuer]) async {
+        // Forget issuers a reload removed or changed, so that re-adding one never revives old keys.
+        let current = Set(issuers.map(\.cacheKey))
+        entries = entries.filter { current.contains($0.key) }
         let now = clock.now()
         var due: [TrustedIssuer] = []
         for issuer in issuers {
@@ -304,11 +308,11 @@ public actor IssuerKeyStore: IssuerKeySource {
                 else {
                     throw KeySourceError("GET \(current) redirected without a usable Location")
                 }
-                let target = next.absoluteString
-                guard target.prefix(while: { $0 != ":" }).lowercased() == current.prefix(while: { $0 != ":" }).lowercased() else {
-                    throw KeySourceError("GET \(current) redirected to another scheme")
+                let target = next.absoluteURL
+                guard let from = URL(string: current), Self.origin(of: target) == Self.origin(of: from) else {
+                    throw KeySourceError("GET \(current) redirected to another origin (\(target.absoluteString))")
                 }
-                current = target
+                current = target.absoluteString
             default:
                 throw KeySourceError("GET \(current) answered \(response.status.code)")
             }
@@ -316,12 +320,20 @@ public actor IssuerKeyStore: IssuerKeySource {
         throw KeySourceError("GET \(url) redirected more than \(limits.maxRedirects) times")
     }
 
+    /// Scheme, host and port: a key source may only redirect within its own origin.
+    static func origin(of url: URL) -> String {
+        let scheme = url.scheme?.lowercased() ?? ""
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\(url.host?.lowercased() ?? ""):\(port)"
+    }
+
     /// `max-age` from `Cache-Control` values; `no-cache`/`no-store` count as 0.
     static func maxAge(_ values: [String]) -> Int? {
         var result: Int?
         for directive in values.flatMap({ $0.split(separator: ",") }) {
             let parts = directive.split(separator: "=", maxSplits: 1).map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
-            switch parts[0] {
+            guard let name = parts.first else { continue }
+            switch name {
             case "no-cache", "no-store": result = 0
             case "max-age" where parts.count == 2: result = Int(parts[1]).map { max(0, $0) } ?? result
             default: break
