@@ -96,7 +96,7 @@ struct AuditTests {
         }
     }
 
-    @Test("the file sink appends whole JSON lines, mode 0600")
+    @Test("the file sink appends whole JSON lines, mode 0600, and follows rotation and deletion of the file")
     func fileSink() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wif-audit-\(UUID().uuidString).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -107,6 +107,17 @@ struct AuditTests {
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(throws: AuditLogError.self) { try AuditLog.file("/nonexistent-dir/audit.log") }
+
+        // Rotation (rename) and deletion: the next record goes to a new file at the path, not into the void.
+        let rotated = path + ".1"
+        defer { try? FileManager.default.removeItem(atPath: rotated) }
+        try FileManager.default.moveItem(atPath: path, toPath: rotated)
+        #expect(log.write(Array(#"{"n":3}"#.utf8)))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"n\":3}\n")
+        try FileManager.default.removeItem(atPath: path)
+        #expect(log.write(Array(#"{"n":4}"#.utf8)))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"n\":4}\n")
+        #expect(try String(contentsOfFile: rotated, encoding: .utf8).hasSuffix("{\"n\":2}\n"))
     }
 
     @Test("when the audit log cannot be written, nothing is issued: 503 temporarily_unavailable")

@@ -264,6 +264,14 @@ struct IssuerKeyStoreTests {
             setup.clock.advance(by: 10_000)
             #expect(try await setup.keyIDs(trusted, kid: "pinned") == ["key-a", "pinned"])
             #expect(await setup.store.status(of: [trusted]).first?.state == .stale)
+
+            // A file that does not parse keeps the last good pin; one emptied of keys pins nothing.
+            try Data("{\"keys\": [".utf8).write(to: file)
+            await setup.store.maintain([trusted])
+            #expect(try await setup.keyIDs(trusted, kid: "pinned") == ["key-a", "pinned"])
+            try Data(#"{"keys": []}"#.utf8).write(to: file)
+            await setup.store.maintain([trusted])
+            await #expect(throws: ExchangeError(.issuerKeysUnavailable, "")) { try await setup.keyIDs(trusted, kid: "pinned") }
         }
     }
 

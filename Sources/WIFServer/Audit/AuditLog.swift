@@ -1,5 +1,6 @@
 import Synchronization
 import WIFCore
+import WIFSources
 
 #if canImport(Glibc)
 import Glibc
@@ -34,30 +35,47 @@ public struct AuditLog: Sendable {
     public static var standardOutput: AuditLog { descriptor(1) }
 
     /// Lines appended to the file at `path` (created with mode 0600 if missing). Throws when it cannot be
-    /// opened, so that `serve` does not start without its audit log.
+    /// opened, so that `serve` does not start without its audit log. Before each line it checks that `path`
+    /// is still the open file: after a rotation (rename) or a deletion it opens `path` anew, so that records
+    /// never go to a file nobody will read; when that fails, the record fails (and the request with it).
     public static func file(_ path: String) throws -> AuditLog {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AuditLogError(path: path, reason: String(cString: strerror(errno))) }
-        return descriptor(fd)
+        let current = Mutex((fd: fd, identity: FileStamp(path: path)?.identity))
+        return AuditLog { (line: [UInt8]) -> Bool in
+            current.withLock { file in
+                let named = FileStamp(path: path)?.identity
+                if named == nil || named != file.identity {
+                    let reopened = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+                    guard reopened >= 0 else { return false }
+                    close(file.fd)
+                    file = (reopened, FileStamp(path: path)?.identity)
+                }
+                return writeLine(line, to: file.fd)
+            }
+        }
     }
 
     /// Whole lines to a file descriptor, one writer at a time; false when a line could not be written.
     private static func descriptor(_ fd: Int32) -> AuditLog {
         let lock = Mutex(())
         return AuditLog { (line: [UInt8]) -> Bool in
-            lock.withLock { _ in
-                var bytes = line
-                bytes.append(0x0A)
-                var offset = 0
-                while offset < bytes.count {
-                    let written = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
-                    if written < 0, errno == EINTR { continue }
-                    guard written > 0 else { return false }
-                    offset += written
-                }
-                return true
-            }
+            lock.withLock { _ in writeLine(line, to: fd) }
         }
+    }
+
+    /// Writes `line` and a newline to `fd` in full; false when it could not.
+    private static func writeLine(_ line: [UInt8], to fd: Int32) -> Bool {
+        var bytes = line
+        bytes.append(0x0A)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else { return false }
+            offset += written
+        }
+        return true
     }
 
     /// No audit output (for `wif demo`, which prints its own account of each step).

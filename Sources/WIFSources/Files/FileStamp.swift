@@ -12,6 +12,9 @@ public struct FileStamp: Hashable, Sendable {
     let modifiedSeconds: Int
     let modifiedNanoseconds: Int
 
+    /// Which file this is, whatever is written to it: device and inode.
+    public var identity: String { "\(device):\(inode)" }
+
     /// The stamp of the file at `path` (its symlink target), or nil when it cannot be read.
     public init?(path: String) {
         var info = stat()

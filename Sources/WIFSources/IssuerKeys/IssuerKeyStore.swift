@@ -233,15 +233,19 @@ public actor IssuerKeyStore: IssuerKeySource {
         let stamp = FileStamp(path: path)
         guard !attempted || stamp != entry?.pinnedStamp else { return }
         entries[issuer.cacheKey, default: Entry()].pinnedAttempted = true
+        entries[issuer.cacheKey, default: Entry()].pinnedStamp = stamp
         do {
-            let keys = try readJWKSFile(path)
-            entries[issuer.cacheKey, default: Entry()].pinned = keys
-            entries[issuer.cacheKey, default: Entry()].pinnedStamp = stamp
-            record(issuer)
+            entries[issuer.cacheKey, default: Entry()].pinned = try readJWKSFile(path)
+        } catch let error as KeySourceError {
+            // A pin that is gone or holds no usable key pins nothing: removing a compromised pinned key must
+            // work by editing the file.
+            entries[issuer.cacheKey, default: Entry()].pinned = nil
+            logger.warning("pinned keys removed", metadata: ["issuer": "\(issuer.name)", "file": "\(path)", "reason": "\(error)"])
         } catch {
-            entries[issuer.cacheKey, default: Entry()].pinnedStamp = stamp
+            // A file that does not parse (half-written, corrupted): the last good pin stays.
             logger.error("pinned keys not loaded", metadata: ["issuer": "\(issuer.name)", "file": "\(path)", "error": "\(error)"])
         }
+        record(issuer)
     }
 
     // MARK: - Fetching
