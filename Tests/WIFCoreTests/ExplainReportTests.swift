@@ -290,6 +290,25 @@ struct ExplainReportTests {
         #expect(report.hypotheticalBecause != nil)
     }
 
+    @Test("an extended Kubernetes token under warnafter_as_expiry: false passes every claim check, as in the pipeline")
+    func warnAfterOptOut() async throws {
+        let issuer = Fixtures.issuer(kubernetes: KubernetesIntake(warnAfterAsExpiry: false))
+        let config = TrustConfig(issuers: [issuer], policies: Self.config.policies)
+        // exp a year out, warnafter within the issuer's maximum lifetime: the lifetime is measured to warnafter.
+        let claims = Fixtures.claims([
+            "iat": .number(Fixtures.now - 60), "exp": .number(Fixtures.now + 365 * 86400),
+            "kubernetes.io": ["namespace": "demo", "warnafter": .number(Fixtures.now + 3000)],
+        ])
+        let report = await TokenExplainer(
+            config: config,
+            keySource: InMemoryKeySource(["cluster": Fixtures.keys]),
+            keysFrom: "test keys",
+            issuerURL: "https://wif.test"
+        ).explain(token: Fixtures.token(claims), request: TokenRequestParameters(), now: Fixtures.now)
+        #expect(report.claimChecks.allSatisfy { $0.result != .failed }, "\(report.claimChecks)")
+        #expect(report.hypotheticalBecause == nil)
+    }
+
     @Test("the JSON report has stable keys and parses back")
     func json() async throws {
         let report = await Self.explain(Fixtures.token(), request: TokenRequestParameters(audiences: ["https://api.internal"]))

@@ -226,7 +226,7 @@ public struct TokenExplainer: Sendable {
         let leewayText = "leeway \(Instant.duration(leeway))"
         if claims["exp"] == nil { steps.append(VerificationStep("exp", .failed, "missing: an expiry is required", code: .tokenClaimsInvalid)) }
         var dates: [String: Double] = [:]
-        let warnAfter = issuer.kubernetes.warnAfterAsExpiry ? claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])) : nil
+        let warnAfter = claims.value(at: ClaimPath(["kubernetes.io", "warnafter"]))
         for (name, value) in [("exp", claims["exp"]), ("iat", claims["iat"]), ("nbf", claims["nbf"]), ("warnafter", warnAfter)] {
             guard let value else { continue }
             if case .number(let seconds) = value, seconds > 0, seconds < 32_503_680_000 {
@@ -237,15 +237,11 @@ public struct TokenExplainer: Sendable {
                 )
             }
         }
-        var effectiveExpiry: Double?
+        var lifetimeEnd: Double?
         if let exp = dates["exp"] {
-            var expiry = exp
-            var note = ""
-            if let warn = dates["warnafter"], warn < exp {
-                expiry = warn
-                note = " (kubernetes.io warnafter, before exp \(Instant.format(exp)))"
-            }
-            effectiveExpiry = expiry
+            let (expiry, end) = issuer.kubernetes.expiry(exp: exp, warnAfter: dates["warnafter"])
+            let note = expiry < exp ? " (kubernetes.io warnafter, before exp \(Instant.format(exp)))" : ""
+            lifetimeEnd = end
             let live = expiry > now - leeway
             steps.append(
                 .check(
@@ -308,9 +304,9 @@ public struct TokenExplainer: Sendable {
                 )
             )
         }
-        if let expiry = effectiveExpiry {
+        if let end = lifetimeEnd {
             let start = dates["iat"].map { ($0, "iat") } ?? dates["nbf"].map { ($0, "nbf") } ?? (now, "now")
-            let lifetime = expiry - start.0
+            let lifetime = end - start.0
             steps.append(
                 .check(
                     "lifetime",
@@ -408,10 +404,8 @@ public struct TokenExplainer: Sendable {
 
     /// The token as if it had verified: its own claims, expiry and subject, for the hypothetical evaluation.
     private static func hypotheticalToken(_ token: UnverifiedToken, issuer: TrustedIssuer, now: Double) -> VerifiedToken {
-        var expiry = token.claims["exp"]?.numberValue ?? now
-        if issuer.kubernetes.warnAfterAsExpiry, let warn = token.claims.value(at: ClaimPath(["kubernetes.io", "warnafter"]))?.numberValue {
-            expiry = min(expiry, warn)
-        }
+        let warnAfter = token.claims.value(at: ClaimPath(["kubernetes.io", "warnafter"]))?.numberValue
+        let expiry = issuer.kubernetes.expiry(exp: token.claims["exp"]?.numberValue ?? now, warnAfter: warnAfter).expiresAt
         return VerifiedToken(
             issuer: issuer,
             subject: token.claims["sub"]?.stringValue ?? "",

@@ -77,11 +77,10 @@ extension UnverifiedToken {
         let nbf = try claims["nbf"].map { (v) throws(ExchangeError) in try Self.numericDate(v, "nbf") }
         // An extended Kubernetes token (exp = iat + 1 year) names its real lifetime in warnafter: the
         // lifetime is always measured to it; it is also the expiry unless the issuer opts out (D2).
-        var lifetimeEnd = exp
-        if let warnAfter = claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])) {
-            lifetimeEnd = min(exp, try Self.numericDate(warnAfter, "kubernetes.io warnafter"))
+        let warnAfter = try claims.value(at: ClaimPath(["kubernetes.io", "warnafter"])).map { (v) throws(ExchangeError) in
+            try Self.numericDate(v, "kubernetes.io warnafter")
         }
-        let effectiveExpiry = issuer.kubernetes.warnAfterAsExpiry ? lifetimeEnd : exp
+        let (effectiveExpiry, lifetimeEnd) = issuer.kubernetes.expiry(exp: exp, warnAfter: warnAfter)
         guard effectiveExpiry > now - leeway else {
             throw ExchangeError(.tokenExpired, "subject token expired", detail: "exp \(effectiveExpiry), now \(now)")
         }

@@ -112,6 +112,14 @@ public struct KubernetesIntake: Sendable, Hashable {
     /// where extended tokens must keep their full lifetime).
     public var warnAfterAsExpiry: Bool
 
+    /// A token's expiry and the instant its lifetime is measured to, from `exp` and `kubernetes.io.warnafter`:
+    /// an extended token (exp = iat + 1 year) names its real lifetime in warnafter, which is always the
+    /// lifetime's end and, unless the issuer opts out, also the expiry (security-cases.md D2).
+    public func expiry(exp: Double, warnAfter: Double?) -> (expiresAt: Double, lifetimeEnd: Double) {
+        let lifetimeEnd = min(exp, warnAfter ?? exp)
+        return (warnAfterAsExpiry ? lifetimeEnd : exp, lifetimeEnd)
+    }
+
     public init(maxTokenAge: Int? = nil, requirePodBinding: Bool = false, warnAfterAsExpiry: Bool = true) {
         self.maxTokenAge = maxTokenAge
         self.requirePodBinding = requirePodBinding
