@@ -10,6 +10,8 @@ struct ExchangeRuntime {
     /// The pipeline; `serve`'s reloader swaps its trust-config.
     let live: LiveExchanger
     let publishedKeys: [SigningKey]
+    /// What `wif validate` would warn about in the trust-config loaded at start.
+    let warnings: [TrustConfigProblem]
     /// Keeps the issuers' keys fetched and fresh beside the server.
     let refresher: IssuerKeyRefresher
 
@@ -26,7 +28,8 @@ struct ExchangeRuntime {
         adjust: (TrustConfig) -> TrustConfig = { $0 }
     ) throws -> ExchangeRuntime {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
-        let config = adjust(try folder.load())
+        let (loaded, warnings) = try folder.loadWithWarnings()
+        let config = adjust(loaded)
         let development = try developmentIssuer(for: config, settings: settings, state: common.stateDirectory)
         let keyStore = SigningKeyStore(folder: keysFolder ?? common.stateDirectory.file("keys"))
         let keys = try keyStore.load(generateIfMissing: keysFolder == nil)
@@ -44,6 +47,7 @@ struct ExchangeRuntime {
         return ExchangeRuntime(
             live: live,
             publishedKeys: keys.published,
+            warnings: warnings,
             refresher: IssuerKeyRefresher(store: issuerKeys) { live.current.config.issuers }
         )
     }

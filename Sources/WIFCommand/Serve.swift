@@ -120,7 +120,7 @@ struct Serve: AsyncParsableCommand {
                 logger: logger,
                 metrics: PrometheusMetricsFactory(registry: registry)
             )
-            for warning in TrustConfigLoader.loadReport(TrustConfigDirectory(path: common.trustConfigPath).read().files).warnings {
+            for warning in runtime.warnings {
                 logger.warning("trust-config warning (wif validate explains)", metadata: ["warning": "\(warning)"])
             }
             logger.info(

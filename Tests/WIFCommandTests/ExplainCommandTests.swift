@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WIFCore
+import WIFTesting
 
 /// `wif explain` end to end: tokens from `wif dev-token`, explained against the embedded trust-config.
 @Suite("wif explain")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WIFCore
+import WIFTesting
 
 /// `wif test` end to end: the built executable on the shipped trust-configs and on folders made here.
 @Suite("wif test")

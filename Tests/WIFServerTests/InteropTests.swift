@@ -29,53 +29,16 @@ struct InteropTests {
 
     /// The one run of scripts/interop-setup.sh per test process.
     static let venvSetup = Task {
-        let setup = try await run(["/bin/bash", root.appendingPathComponent("scripts/interop-setup.sh").path], environment: [:])
+        let setup = try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [root.appendingPathComponent("scripts/interop-setup.sh").path])
         guard setup.status == 0 else {
             throw InteropFailure("scripts/interop-setup.sh failed (\(setup.status)): \(setup.errorText)")
         }
     }
 
-    /// Runs a child process to completion without blocking a thread of the cooperative pool (the server
-    /// under test needs those threads to answer the child).
-    static func run(_ arguments: [String], environment: [String: String]) async throws -> (status: Int32, output: String, errorText: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardInput = FileHandle.nullDevice
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wif-interop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let out = folder.appendingPathComponent("out")
-        let err = folder.appendingPathComponent("err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        let outHandle = try FileHandle(forWritingTo: out)
-        let errHandle = try FileHandle(forWritingTo: err)
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in continuation.resume(returning: finished.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try outHandle.close()
-        try errHandle.close()
-        return (
-            status,
-            String(decoding: try Data(contentsOf: out), as: UTF8.self),
-            String(decoding: try Data(contentsOf: err), as: UTF8.self)
-        )
-    }
-
     /// Runs one client case against `harness` (which listens with TLS) in a child process.
     static func client(_ name: String, harness: ExchangeHarness, subjectToken: String? = nil, accessToken: String? = nil) async throws -> Run {
         let tls = try #require(harness.tls)
-        var environment = [
+        var environment: [String: String?] = [
             "WIF_ISSUER": harness.wifIssuerURL, "WIF_CA_FILE": tls.caFile.path, "WIF_AUDIENCE": "api://payments", "WIF_SCOPE": "payments.read",
             "WIF_CLIENT_ID": ExchangeHarness.billingClientID, "WIF_TENANT": tenant,
         ]
@@ -87,7 +50,7 @@ struct InteropTests {
         }
         environment["WIF_ACCESS_TOKEN"] = accessToken
         let script = root.appendingPathComponent("Tests/Interop/wif_interop.py").path
-        let result = try await run([try await python(), script, name], environment: environment)
+        let result = try await ChildProcess.run(URL(fileURLWithPath: try await python()), [script, name], environment: environment)
         if result.status == 3 { Issue.record("interop library missing for \(name): \(result.errorText)") }
         let output = (try? JSONValue.parse(Array(result.output.utf8))) ?? .null
         return Run(status: result.status, output: output, errorText: result.errorText)

@@ -268,15 +268,9 @@ public struct DecisionTrace: Sendable {
         case .failure(let error): verdict = .denied(RefusalTrace(error, grant: grant))
         }
         self.policies = traces
-        // As the audit log names it: the first policy whose conditions held but whose grant refused, else the
-        // one with the fewest failed conditions.
-        if verdict.isGranted {
-            closest = nil
-        } else if let refused = traces.first(where: { $0.status == .refused }) {
-            closest = refused
-        } else {
-            closest = traces.filter { $0.status == .notMatched }.min { $0.failedConditions.count < $1.failedConditions.count }
-        }
+        // The same rule as the audit log's closest_policy.
+        let nearest = verdict.isGranted ? nil : PolicyEvaluation.closest(evaluations)
+        closest = nearest.flatMap { nearest in traces.first { $0.name == nearest.policy.name } }
     }
 
     /// The trace of one run of the exchange pipeline.

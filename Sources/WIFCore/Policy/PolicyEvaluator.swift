@@ -7,6 +7,21 @@ public struct PolicyEvaluation: Sendable {
     public let grantRefusal: ExchangeError?
 
     public var matched: Bool { conditions.allSatisfy(\.passed) }
+
+    /// The conditions that did not hold.
+    public var failedConditions: [ConditionResult] { conditions.filter { !$0.passed } }
+
+    /// `policy: reason; reason`, for audit details.
+    var failureSummary: String { "\(policy.name): " + failedConditions.map(\.reason).joined(separator: "; ") }
+
+    /// For a denial, the policy that came closest, as the audit log and `wif explain` name it: the first
+    /// whose conditions all held but whose grant refused, else the one with the fewest failed conditions
+    /// (the first on a tie).
+    public static func closest(_ evaluations: [PolicyEvaluation]) -> PolicyEvaluation? {
+        evaluations.min { lhs, rhs in
+            (lhs.matched ? 0 : 1, lhs.failedConditions.count) < (rhs.matched ? 0 : 1, rhs.failedConditions.count)
+        }
+    }
 }
 
 /// What a granted exchange issues, before signing.
@@ -73,13 +88,13 @@ public enum PolicyEvaluator {
         request: ExchangeRequest,
         now: Double
     ) -> Result<IssuedGrant, ExchangeError> {
-        let failed = policy.conditions.map { $0.evaluate(token.claims) }.filter { !$0.passed }
-        guard failed.isEmpty else {
+        let evaluation = PolicyEvaluation(policy: policy, conditions: policy.conditions.map { $0.evaluate(token.claims) }, grantRefusal: nil)
+        guard evaluation.matched else {
             return .failure(
                 ExchangeError(
                     .noPolicyMatched,
                     "subject token is not permitted by any trust policy",
-                    detail: "\(policy.name): " + failed.map(\.reason).joined(separator: "; ")
+                    detail: evaluation.failureSummary
                 )
             )
         }
@@ -114,7 +129,7 @@ public enum PolicyEvaluator {
             return PolicyDecision(evaluations: evaluations, result: .failure(firstRefusal))
         }
         let reasons = evaluations.map { evaluation in
-            "\(evaluation.policy.name): " + evaluation.conditions.filter { !$0.passed }.map(\.reason).joined(separator: "; ")
+            evaluation.failureSummary
         }
         let detail = reasons.isEmpty ? "issuer \(token.issuer.name) has no policies" : reasons.joined(separator: " | ")
         return PolicyDecision(

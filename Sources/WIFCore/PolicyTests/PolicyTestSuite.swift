@@ -31,23 +31,8 @@ public enum PolicyTestSuite {
         var reader = Reader()
         var cases: [PolicyTestCase] = []
         for file in files {
-            reader.file = file.name
-            reader.visited = 0
-            guard file.contents.utf8.count <= TrustConfigLoader.maxFileSize else {
-                reader.problem(nil, "", "file is larger than \(TrustConfigLoader.maxFileSize) bytes")
-                continue
-            }
-            let root: Node?
-            do {
-                root = try Yams.compose(yaml: file.contents)
-            } catch let error as YamlError {
-                reader.problems.append(TrustConfigProblem(file: file.name, line: error.line, field: "", message: "YAML syntax error: \(error)"))
-                continue
-            } catch {
-                reader.problem(nil, "", "YAML syntax error: \(error)")
-                continue
-            }
-            guard let root, let top = reader.mapping(root, "", allowed: ["cases"]), let list = top["cases"] else { continue }
+            guard let root = reader.compose(file) else { continue }
+            guard let top = reader.mapping(root, "", allowed: ["cases"]), let list = top["cases"] else { continue }
             for (index, node) in reader.sequence(list, "cases").enumerated() {
                 if let testCase = reader.policyTestCase(node, "cases[\(index)]", config: config) { cases.append(testCase) }
             }

@@ -53,23 +53,7 @@ public enum TrustConfigLoader {
         var issuerNames: [(String, Location)] = []
         var policyNames: [(String, Location)] = []
         for file in files {
-            reader.file = file.name
-            reader.visited = 0
-            guard file.contents.utf8.count <= maxFileSize else {
-                reader.problem(nil, "", "file is larger than \(maxFileSize) bytes")
-                continue
-            }
-            let root: Node?
-            do {
-                root = try Yams.compose(yaml: file.contents)
-            } catch let error as YamlError {
-                reader.problems.append(TrustConfigProblem(file: file.name, line: error.line, field: "", message: "YAML syntax error: \(error)"))
-                continue
-            } catch {
-                reader.problem(nil, "", "YAML syntax error: \(error)")
-                continue
-            }
-            guard let root else { continue }
+            guard let root = reader.compose(file) else { continue }
             guard let top = reader.mapping(root, "", allowed: ["issuers", "policies"]) else { continue }
             if let list = top["issuers"] {
                 for (index, node) in reader.sequence(list, "issuers").enumerated() {
@@ -140,6 +124,24 @@ public enum TrustConfigLoader {
 
 /// Walks YAML nodes, collecting problems instead of stopping at the first.
 struct Reader {
+    /// Starts reading `file`: its YAML tree, or nil with the problem recorded (too large, bad syntax, empty).
+    mutating func compose(_ file: TrustConfigLoader.File) -> Node? {
+        self.file = file.name
+        visited = 0
+        guard file.contents.utf8.count <= TrustConfigLoader.maxFileSize else {
+            problem(nil, "", "file is larger than \(TrustConfigLoader.maxFileSize) bytes")
+            return nil
+        }
+        do {
+            return try Yams.compose(yaml: file.contents)
+        } catch let error as YamlError {
+            problems.append(TrustConfigProblem(file: file.name, line: error.line, field: "", message: "YAML syntax error: \(error)"))
+        } catch {
+            problem(nil, "", "YAML syntax error: \(error)")
+        }
+        return nil
+    }
+
     var file = ""
     var problems: [TrustConfigProblem] = []
     /// Findings that do not stop the config from loading (`wif validate` prints them).

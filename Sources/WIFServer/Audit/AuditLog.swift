@@ -127,7 +127,7 @@ struct AuditRecord {
             fields["policies"] = .array(
                 outcome.evaluations.map { evaluation in
                     var entry: [String: JSONValue] = ["policy": .string(evaluation.policy.name), "matched": .bool(evaluation.matched)]
-                    let failed = evaluation.conditions.filter { !$0.passed }.map { JSONValue.string(Self.capped($0.reason)) }
+                    let failed = evaluation.failedConditions.map { JSONValue.string(Self.capped($0.reason)) }
                     if !failed.isEmpty { entry["failed_conditions"] = .array(failed) }
                     if let refusal = evaluation.grantRefusal { entry["refusal"] = .string(refusal.code.rawValue) }
                     return .object(entry)
@@ -168,15 +168,10 @@ struct AuditRecord {
     /// For a denial, the policy that came closest: a grant refusal (all conditions held) first, else the
     /// fewest failed conditions; with each failed condition's claim, expectation and actual value.
     static func closest(_ evaluations: [PolicyEvaluation]) -> JSONValue? {
-        let ranked = evaluations.min { lhs, rhs in
-            let left = (lhs.matched ? 0 : 1, lhs.conditions.filter { !$0.passed }.count)
-            let right = (rhs.matched ? 0 : 1, rhs.conditions.filter { !$0.passed }.count)
-            return left < right
-        }
-        guard let best = ranked else { return nil }
+        guard let best = PolicyEvaluation.closest(evaluations) else { return nil }
         var entry: [String: JSONValue] = ["policy": .string(best.policy.name)]
         entry["failed"] = .array(
-            best.conditions.filter { !$0.passed }.map { result in
+            best.failedConditions.map { result in
                 var failure: [String: JSONValue] = [
                     "claim": .string(result.condition.claim.description),
                     "expected": .string(capped(result.condition.matcher.description)),

@@ -41,10 +41,10 @@ struct TokenEndpoint: Sendable {
         guard recorded else {
             // Nothing is issued unrecorded (security-cases.md D4).
             let failure = ExchangeError(.auditLogUnavailable, "the service cannot record decisions right now")
-            count(ExchangeOutcome(request: outcome.request, result: .failure(failure), issuer: outcome.issuer), grant: grantName, elapsed: elapsed)
+            count(ExchangeOutcome(request: outcome.request, result: .failure(failure), issuer: outcome.issuer), grant: grant, elapsed: elapsed)
             return Self.errorResponse(OAuthErrorResponse(failure, grant: grant), requestID: context.id)
         }
-        count(outcome, grant: grantName, elapsed: elapsed)
+        count(outcome, grant: grant, elapsed: elapsed)
         switch outcome.result {
         case .success(let issued):
             return Self.response(status: .ok, body: issued.responseBody)
@@ -55,8 +55,8 @@ struct TokenEndpoint: Sendable {
 
     /// `wif_exchanges_total` by outcome, grant, issuer, policy and error code, and the decision latency.
     /// Every label comes from a bounded set: the config's names, wif's codes, the three grants.
-    private func count(_ outcome: ExchangeOutcome, grant: String?, elapsed: Duration) {
-        let grantLabel = grant.flatMap { GrantType(rawValue: $0).map(\.self) }.map { "\($0)" } ?? "other"
+    private func count(_ outcome: ExchangeOutcome, grant: GrantType?, elapsed: Duration) {
+        let grantLabel = grant.map { "\($0)" } ?? "other"
         var dimensions = [("grant_type", grantLabel), ("issuer", outcome.issuer ?? "")]
         switch outcome.result {
         case .success(let issued):

@@ -41,16 +41,26 @@ public actor IssuerKeyStore: IssuerKeySource {
     }
 
     private struct Entry {
-        var live: JWKSet?
+        var live: JWKSet? { didSet { combine() } }
+        var pinned: JWKSet? { didSet { combine() } }
+        /// Pinned keys first, then the live keys whose `kid` no pinned key has: built when either changes,
+        /// not per request.
+        private(set) var combined: JWKSet?
         var fetchedAt: Double?
         var refreshAt: Double = 0
         var retryAt: Double = 0
         var failures = 0
         var unknownKeyRefreshAt = -Double.infinity
         var liveStamp: FileStamp?
-        var pinned: JWKSet?
         var pinnedStamp: FileStamp?
         var pinnedAttempted = false
+
+        private mutating func combine() {
+            let pinnedKeys = pinned?.keys ?? []
+            let pinnedIDs = Set(pinnedKeys.compactMap(\.keyID))
+            let liveKeys = live?.keys.filter { key in key.keyID.map { !pinnedIDs.contains($0) } ?? true } ?? []
+            combined = pinnedKeys.isEmpty && liveKeys.isEmpty ? nil : JWKSet(keys: pinnedKeys + liveKeys)
+        }
     }
 
     private let httpClient: HTTPClient
@@ -118,12 +128,10 @@ public actor IssuerKeyStore: IssuerKeySource {
     /// after their fetch. Pinned keys come first; a fetched key with a pinned key's `kid` is left out.
     private func usableKeys(_ issuer: TrustedIssuer, now: Double) -> JWKSet? {
         guard let entry = entries[issuer.cacheKey] else { return nil }
-        var keys = entry.pinned?.keys ?? []
-        if let live = entry.live, let fetchedAt = entry.fetchedAt, now - fetchedAt <= Double(issuer.keyCache.maxStale) {
-            let pinnedIDs = Set(keys.compactMap(\.keyID))
-            keys += live.keys.filter { key in key.keyID.map { !pinnedIDs.contains($0) } ?? true }
+        if entry.live != nil, let fetchedAt = entry.fetchedAt, now - fetchedAt <= Double(issuer.keyCache.maxStale) {
+            return entry.combined
         }
-        return keys.isEmpty ? nil : JWKSet(keys: keys)
+        return entry.pinned
     }
 
     private func unavailable(_ issuer: TrustedIssuer, _ reason: String) -> ExchangeError {

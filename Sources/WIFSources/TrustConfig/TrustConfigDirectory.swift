@@ -12,16 +12,16 @@ public struct TrustConfigDirectory: Sendable {
 
     /// Loads and checks the whole folder; throws ``TrustConfigError`` listing every problem.
     public func load() throws(TrustConfigError) -> TrustConfig {
-        let (files, problems) = read()
-        var config: TrustConfig
-        do {
-            config = try TrustConfigLoader.load(files)
-            config.version = TrustConfig.version(of: files)
-        } catch {
-            throw TrustConfigError(problems: problems + error.problems)
-        }
-        guard problems.isEmpty else { throw TrustConfigError(problems: problems) }
-        return config
+        try loadWithWarnings().config
+    }
+
+    /// Loads and checks the whole folder, also returning the warnings `wif validate` would print.
+    public func loadWithWarnings() throws(TrustConfigError) -> (config: TrustConfig, warnings: [TrustConfigProblem]) {
+        let (files, unreadable) = read()
+        let report = TrustConfigLoader.loadReport(files)
+        guard unreadable.isEmpty, var config = report.config else { throw TrustConfigError(problems: unreadable + report.problems) }
+        config.version = TrustConfig.version(of: files)
+        return (config, report.warnings)
     }
 
     /// The folder's trust-config files: every `*.yaml`/`*.yml` at the top level, not hidden, in name
