@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "WIFSources", targets: ["WIFSources"]),
         .library(name: "WIFServer", targets: ["WIFServer"]),
         .library(name: "WIFTesting", targets: ["WIFTesting"]),
+        .library(name: "WIFClient", targets: ["WIFClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -79,10 +80,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The workload side: token sources and subject-token providers, for `wif exchange` and Swift services.
+        .target(
+            name: "WIFClient",
+            dependencies: [
+                "WIFCore",
+                "WIFSources",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WIFTesting",
             dependencies: [
                 "WIFCore",
+                "WIFClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,6 +117,7 @@ let package = Package(
                 "WIFCore",
                 "WIFSources",
                 "WIFServer",
+                "WIFClient",
                 "WIFTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -126,6 +142,7 @@ let package = Package(
                 "WIFCore",
                 "WIFSources",
                 "WIFServer",
+                "WIFClient",
                 "WIFTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

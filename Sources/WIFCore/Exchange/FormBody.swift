@@ -57,6 +57,30 @@ public struct FormBody: Sendable, Hashable {
         return value
     }
 
+    /// The body as sent: `name=value` pairs in order, joined by `&`, each half percent-encoded.
+    public var encoded: String {
+        pairs.map { Self.percentEncode($0.name) + "=" + Self.percentEncode($0.value) }.joined(separator: "&")
+    }
+
+    /// Percent-encodes one name or value (also fit for a URL query); RFC 3986 unreserved characters stay
+    /// as they are.
+    public static func percentEncode(_ value: String) -> String {
+        let hex = Array("0123456789ABCDEF".unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(Unicode.Scalar(byte))
+            default:
+                out.append("%")
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            }
+        }
+        return String(out)
+    }
+
     private static func decode(_ encoded: some Collection<UInt8>) throws(ExchangeError) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(encoded.count)
