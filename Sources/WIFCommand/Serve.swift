@@ -52,6 +52,13 @@ struct Serve: AsyncParsableCommand {
     )
     var auditLog: String?
 
+    @Flag(
+        name: .customLong("enable-dry-run"),
+        help:
+            "Serve POST /token/dry-run for `wif whoami`: what /token would decide and why, nothing issued. It reveals policy outcomes to holders of valid tokens (env WIF_ENABLE_DRY_RUN=1)."
+    )
+    var enableDryRun = false
+
     /// Reloads the trust-config folder on change and SIGHUP, with the same checks as at start.
     func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger, registry: PrometheusCollectorRegistry) -> TrustConfigReloader {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
@@ -90,12 +97,13 @@ struct Serve: AsyncParsableCommand {
         case (let certificate?, let key?): tls = TLSFiles(certificateChain: certificate, privateKey: key)
         default: throw CommandFailure("--tls-certificate and --tls-key go together")
         }
-        let settings = ServerSettings(
+        var settings = ServerSettings(
             host: host ?? environment("WIF_HOST") ?? ServerSettings.defaultHost,
             port: portValue,
             issuerURL: issuerURL ?? environment("WIF_ISSUER_URL"),
             tls: tls
         )
+        settings.enableDryRun = enableDryRun || environment("WIF_ENABLE_DRY_RUN") == "1"
         if let explicit = issuerURL ?? environment("WIF_ISSUER_URL"),
             let problem = ServerSettings.issuerURLProblem(explicit, loopback: settings.isLoopback)
         {
@@ -128,7 +136,7 @@ struct Serve: AsyncParsableCommand {
                 metadata: [
                     "address": "\(settings.host):\(settings.port)", "issuer": "\(settings.issuerURL)", "trust_config": "\(common.trustConfigPath)",
                     "issuers": "\(runtime.exchanger.config.issuers.count)", "policies": "\(runtime.exchanger.config.policies.count)",
-                    "signing_kid": "\(runtime.exchanger.minter.signingKey.keyID)",
+                    "signing_kid": "\(runtime.exchanger.minter.signingKey.keyID)", "dry_run": "\(settings.enableDryRun)",
                 ]
             )
             let app = try buildApplication(

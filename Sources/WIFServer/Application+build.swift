@@ -23,6 +23,8 @@ public struct ServerDependencies: Sendable {
     /// Where wif's metrics are collected; served at `/metrics` when set. Give the key store and the
     /// reloader a `PrometheusMetricsFactory` over the same registry.
     public var metrics: PrometheusCollectorRegistry?
+    /// The clock rate limits refill by (seconds); nil: a monotonic clock. Tests inject a fixed one.
+    public var rateLimitClock: (any WallClock)?
 
     public init(
         settings: ServerSettings,
@@ -55,11 +57,27 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
         clock: dependencies.clock,
         audit: dependencies.audit,
         maxBodyBytes: dependencies.settings.maxBodyBytes,
-        metrics: dependencies.metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory
+        metrics: dependencies.metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory,
+        limits: RequestLimiter(
+            dependencies.settings.limits,
+            clock: rateLimitClock(dependencies.rateLimitClock),
+            metrics: dependencies.metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory
+        )
     )
     router.post("/token") { request, context in await endpoint.handle(request, context: context) }
     for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
         router.on("/token", method: method) { request, context in endpoint.methodNotAllowed(request, context: context) }
+    }
+
+    if dependencies.settings.enableDryRun {
+        let dryRun = DryRunEndpoint(
+            exchanger: dependencies.exchanger,
+            clock: dependencies.clock,
+            issuerURL: issuer,
+            maxBodyBytes: dependencies.settings.maxBodyBytes,
+            logger: dependencies.logger
+        )
+        router.post(RouterPath(DryRunEndpoint.path)) { request, context in await dryRun.handle(request, context: context) }
     }
 
     let metadata = serverMetadata(issuer: issuer, tokenEndpoint: issuer + "/token").serialized()
@@ -172,6 +190,17 @@ private func readiness(_ exchanger: TokenExchanger) async -> Response {
         headers: [.contentType: "application/json", .cacheControl: "no-store"],
         body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized()))
     )
+}
+
+/// Seconds for rate limits: the injected clock, or a monotonic one (a wall-clock step must not refill or
+/// stall the buckets).
+private func rateLimitClock(_ injected: (any WallClock)?) -> @Sendable () -> Double {
+    if let injected { return { injected.now() } }
+    let start = ContinuousClock.now
+    return {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
 }
 
 /// The path of wif's JWKS (named as `jwks_uri` in its metadata).

@@ -10,6 +10,10 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int
     /// Certificate and key to listen with TLS; nil serves plain HTTP.
     public var tls: TLSFiles?
+    /// Serve `POST /token/dry-run` (``DryRunEndpoint``); off by default, as it reveals policy outcomes.
+    public var enableDryRun = false
+    /// Rate limits and the concurrency cap of `/token`.
+    public var limits = RequestLimitSettings()
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080

@@ -138,7 +138,8 @@ final class ExchangeHarness: Sendable {
         clock: FixedClock = FixedClock(now),
         refresher: Bool = false,
         audit: AuditLog? = nil,
-        metrics: PrometheusCollectorRegistry? = nil
+        metrics: PrometheusCollectorRegistry? = nil,
+        dryRun: Bool = false
     ) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
@@ -168,13 +169,15 @@ final class ExchangeHarness: Sendable {
         let minter = AccessTokenMinter(issuerURL: wifIssuerURL, signingKey: signingKey)
         let live = LiveExchanger(TokenExchanger(config: config, keySource: keySource, minter: minter))
         let box = AuditBox()
+        var settings = ServerSettings(
+            host: "127.0.0.1",
+            port: port,
+            issuerURL: wifIssuerURL,
+            tls: tls.map { TLSFiles(certificateChain: $0.certificateFile.path, privateKey: $0.keyFile.path) }
+        )
+        settings.enableDryRun = dryRun
         let dependencies = ServerDependencies(
-            settings: ServerSettings(
-                host: "127.0.0.1",
-                port: port,
-                issuerURL: wifIssuerURL,
-                tls: tls.map { TLSFiles(certificateChain: $0.certificateFile.path, privateKey: $0.keyFile.path) }
-            ),
+            settings: settings,
             exchanger: live,
             publishedKeys: [signingKey],
             clock: clock,
@@ -204,9 +207,18 @@ final class ExchangeHarness: Sendable {
         refresher: Bool = false,
         audit: AuditLog? = nil,
         metrics: PrometheusCollectorRegistry? = nil,
+        dryRun: Bool = false,
         _ body: (ExchangeHarness) async throws -> Void
     ) async throws {
-        let harness = try await start(keyLimits: keyLimits, tls: tls, clock: clock, refresher: refresher, audit: audit, metrics: metrics)
+        let harness = try await start(
+            keyLimits: keyLimits,
+            tls: tls,
+            clock: clock,
+            refresher: refresher,
+            audit: audit,
+            metrics: metrics,
+            dryRun: dryRun
+        )
         do {
             try await body(harness)
         } catch {

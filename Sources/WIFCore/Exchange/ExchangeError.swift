@@ -19,6 +19,7 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case unsupportedActorTokenType = "unsupported_actor_token_type"
         case unsupportedAssertionType = "unsupported_assertion_type"
         case conflictingClientID = "conflicting_client_id"
+        case dryRunActorToken = "dry_run_actor_token"
         case unsupportedGrantType = "unsupported_grant_type"
         // Client authentication (CLI): wif has no client secrets; a client_id only has to agree with the policy.
         case clientAuthenticationMalformed = "client_authentication_malformed"
@@ -46,6 +47,9 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case resourceMalformed = "resource_malformed"
         case scopeNotAllowed = "scope_not_allowed"
         case scopeMalformed = "scope_malformed"
+        // Limits (429 and 503 with Retry-After).
+        case rateLimited = "rate_limited"
+        case overloaded = "overloaded"
         // Our side (UNAV, ERR).
         case issuerKeysUnavailable = "issuer_keys_unavailable"
         case signingKeyUnavailable = "signing_key_unavailable"
@@ -67,6 +71,8 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case target
         /// A refused scope: `invalid_scope`.
         case scope
+        /// Too many requests from this client or for this identity: 429 `temporarily_unavailable`.
+        case rateLimited
         /// wif cannot decide now: 503 `temporarily_unavailable`.
         case unavailable
         /// Our own fault: 500 `server_error`.
@@ -78,11 +84,14 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
     public let description: String
     /// What happened in detail, for the audit log only.
     public let detail: String?
+    /// Seconds the client should wait before retrying, when wif knows (a rate limit's refill time).
+    public let retryAfter: Int?
 
-    public init(_ code: Code, _ description: String, detail: String? = nil) {
+    public init(_ code: Code, _ description: String, detail: String? = nil, retryAfter: Int? = nil) {
         self.code = code
         self.description = description
         self.detail = detail
+        self.retryAfter = retryAfter
     }
 
     public static func == (lhs: ExchangeError, rhs: ExchangeError) -> Bool { lhs.code == rhs.code }
@@ -92,7 +101,7 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         switch code {
         case .methodNotAllowed, .unsupportedMediaType, .bodyTooLarge, .malformedForm, .queryParametersNotAllowed,
             .missingParameter, .repeatedParameter, .unsupportedSubjectTokenType, .unsupportedRequestedTokenType,
-            .unsupportedActorTokenType, .unsupportedAssertionType, .conflictingClientID:
+            .unsupportedActorTokenType, .unsupportedAssertionType, .conflictingClientID, .dryRunActorToken:
             .request
         case .unsupportedGrantType:
             .grantType
@@ -104,7 +113,8 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
             .token
         case .targetNotAllowed, .resourceMalformed: .target
         case .scopeNotAllowed, .scopeMalformed: .scope
-        case .issuerKeysUnavailable, .signingKeyUnavailable, .auditLogUnavailable: .unavailable
+        case .rateLimited: .rateLimited
+        case .issuerKeysUnavailable, .signingKeyUnavailable, .auditLogUnavailable, .overloaded: .unavailable
         case .internalError: .server
         }
     }
@@ -114,7 +124,8 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         switch category {
         case .request, .grantType: "request"
         case .client, .target, .scope: "grant"
-        case .unavailable, .server: "internal"
+        case .unavailable, .server: code == .overloaded ? "limit" : "internal"
+        case .rateLimited: "limit"
         case .token:
             switch code {
             case .signatureInvalid, .keyNotFound: "signature"

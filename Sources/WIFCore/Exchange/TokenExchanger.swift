@@ -131,11 +131,27 @@ public struct TokenExchanger: Sendable {
     }
 
     /// Runs one exchange at the instant `now` (seconds since 1970).
-    public func exchange(_ request: ExchangeRequest, now: Double) async -> ExchangeOutcome {
+    ///
+    /// `admit` is asked once the subject token has verified, before anything else is done for it: the
+    /// server's per-identity rate limit. An error it returns is the outcome.
+    public func exchange(
+        _ request: ExchangeRequest,
+        now: Double,
+        admit: (@Sendable (VerifiedToken) -> ExchangeError?)? = nil
+    ) async -> ExchangeOutcome {
         let token: VerifiedToken
         switch await verify(request.subjectToken, now: now) {
         case .success(let verified): token = verified
         case .failure(let error): return ExchangeOutcome(request: request, result: .failure(error.naming(request.grantType.tokenRole)))
+        }
+        if let refusal = admit?(token) {
+            return ExchangeOutcome(
+                request: request,
+                result: .failure(refusal),
+                issuer: token.issuer.name,
+                subject: token.subject,
+                subjectTokenID: token.tokenID
+            )
         }
         var actor: VerifiedToken?
         if let actorToken = request.actorToken {
@@ -189,8 +205,8 @@ public struct TokenExchanger: Sendable {
     }
 
     /// Parses a token, selects its issuer by exact `iss`, fetches that issuer's keys and verifies it: the
-    /// same for subject and actor tokens.
-    private func verify(_ raw: String, now: Double) async -> Result<VerifiedToken, ExchangeError> {
+    /// same for subject and actor tokens, and for the server's dry run.
+    public func verify(_ raw: String, now: Double) async -> Result<VerifiedToken, ExchangeError> {
         do {
             let unverified = try UnverifiedToken(parsing: raw)
             guard let issuer = config.issuer(forIss: unverified.issuer) else {

@@ -63,6 +63,26 @@ public struct TokenRequestParameters: Sendable, Hashable {
         }
     }
 
+    /// The token and the other parameters of a `/token` form, checked as the token endpoint checks them:
+    /// the inverse of ``form(token:)``. A form with an `actor_token` is refused: these parameters describe
+    /// a request without one.
+    public static func parse(_ form: FormBody) throws(ExchangeError) -> (token: String, parameters: TokenRequestParameters) {
+        let request = try ExchangeRequest(form: form)
+        guard request.actorToken == nil else {
+            throw ExchangeError(.dryRunActorToken, "a dry run takes no actor_token: it shows the subject token's own decision")
+        }
+        let parameters = TokenRequestParameters(
+            grantType: try form.value("grant_type"),
+            audiences: form.values("audience"),
+            resources: form.values("resource"),
+            scope: try form.value("scope"),
+            clientID: try form.value("client_id"),
+            requestedTokenType: try form.value("requested_token_type"),
+            subjectTokenType: try form.value("subject_token_type")
+        )
+        return (request.subjectToken, parameters)
+    }
+
     /// `{"grant_type", "audience", "resource", "scope", "client_id", "requested_token_type"}`.
     public var json: JSONValue {
         [

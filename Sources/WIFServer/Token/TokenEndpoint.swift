@@ -13,19 +13,26 @@ struct TokenEndpoint: Sendable {
     let audit: AuditLog
     let maxBodyBytes: Int
     let metrics: any MetricsFactory
+    let limits: RequestLimiter
 
     func handle(_ request: Request, context: WIFRequestContext) async -> Response {
         let started = ContinuousClock.now
         var grant: GrantType?
         var grantName: String?
         let outcome: ExchangeOutcome
-        do {
-            let exchangeRequest = try await parse(request, grant: &grant, grantName: &grantName)
-            outcome = await exchanger.current.exchange(exchangeRequest, now: clock.now())
-        } catch let error as ExchangeError {
-            outcome = ExchangeOutcome(request: nil, result: .failure(error))
-        } catch {
-            outcome = ExchangeOutcome(request: nil, result: .failure(ExchangeError(.internalError, "internal server error", detail: "\(error)")))
+        // Limits before anything is read: the client's rate, then the concurrency cap (fast 503).
+        if let refusal = limits.admitClient(context.remoteAddress?.ipAddress) ?? limits.enter() {
+            outcome = ExchangeOutcome(request: nil, result: .failure(refusal))
+        } else {
+            do {
+                let exchangeRequest = try await parse(request, grant: &grant, grantName: &grantName)
+                outcome = await exchanger.current.exchange(exchangeRequest, now: clock.now(), admit: limits.admitSubject)
+            } catch let error as ExchangeError {
+                outcome = ExchangeOutcome(request: nil, result: .failure(error))
+            } catch {
+                outcome = ExchangeOutcome(request: nil, result: .failure(ExchangeError(.internalError, "internal server error", detail: "\(error)")))
+            }
+            limits.leave()
         }
         let elapsed = ContinuousClock.now - started
         let recorded = audit.record(
@@ -93,6 +100,19 @@ struct TokenEndpoint: Sendable {
     }
 
     private func parse(_ request: Request, grant: inout GrantType?, grantName: inout String?) async throws -> ExchangeRequest {
+        let form = try await Self.form(of: request, maxBodyBytes: maxBodyBytes)
+        grantName = (try? form.value("grant_type")).flatMap { $0.map { AuditRecord.capped($0) } }
+        grant = ExchangeRequest.grantType(of: form)
+        let authorization = request.headers[values: .authorization]
+        guard authorization.count <= 1 else {
+            throw ExchangeError(.clientAuthenticationMalformed, "Authorization header must be HTTP Basic with a client_id")
+        }
+        return try ExchangeRequest(form: form, authorization: authorization.first)
+    }
+
+    /// The form body of a token request (`/token` and its dry run): POST parameters only, form-encoded,
+    /// at most `maxBodyBytes`.
+    static func form(of request: Request, maxBodyBytes: Int) async throws -> FormBody {
         guard request.uri.query == nil || request.uri.query?.isEmpty == true else {
             throw ExchangeError(.queryParametersNotAllowed, "token request parameters must be sent in the POST body")
         }
@@ -106,14 +126,7 @@ struct TokenEndpoint: Sendable {
         } catch is NIOTooManyBytesError {
             throw ExchangeError(.bodyTooLarge, "request body is too large")
         }
-        let form = try FormBody(parsing: body.readableBytesView)
-        grantName = (try? form.value("grant_type")).flatMap { $0.map { AuditRecord.capped($0) } }
-        grant = ExchangeRequest.grantType(of: form)
-        let authorization = request.headers[values: .authorization]
-        guard authorization.count <= 1 else {
-            throw ExchangeError(.clientAuthenticationMalformed, "Authorization header must be HTTP Basic with a client_id")
-        }
-        return try ExchangeRequest(form: form, authorization: authorization.first)
+        return try FormBody(parsing: body.readableBytesView)
     }
 
     static func errorResponse(_ error: OAuthErrorResponse, requestID: String) -> Response {

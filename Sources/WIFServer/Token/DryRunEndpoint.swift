@@ -1,0 +1,59 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import WIFCore
+
+/// `POST /token/dry-run`, served only with `wif serve --enable-dry-run`: the same form as `/token`, answered
+/// with what `/token` would decide and why (the `wif explain` report), and nothing issued. `wif whoami`
+/// asks it.
+///
+/// It reveals policy outcomes, so it is off by default, and it explains nothing to a token that does not
+/// verify: such a token gets exactly the refusal `/token` would send. What it explains is logged.
+struct DryRunEndpoint: Sendable {
+    static let path = "/token/dry-run"
+
+    let exchanger: LiveExchanger
+    let clock: any WallClock
+    let issuerURL: String
+    let maxBodyBytes: Int
+    let logger: Logger
+
+    func handle(_ request: Request, context: WIFRequestContext) async -> Response {
+        var grant: GrantType?
+        do {
+            let form = try await TokenEndpoint.form(of: request, maxBodyBytes: maxBodyBytes)
+            grant = ExchangeRequest.grantType(of: form)
+            let (token, parameters) = try TokenRequestParameters.parse(form)
+            let current = exchanger.current
+            let now = clock.now()
+            if case .failure(let error) = await current.verify(token, now: now) {
+                throw error.naming(grant?.tokenRole ?? .subjectToken)
+            }
+            let explainer = TokenExplainer(
+                config: current.config,
+                keySource: current.keySource,
+                keysFrom: "the issuer's key source",
+                issuerURL: issuerURL
+            )
+            let report = await explainer.explain(token: token, request: parameters, now: now)
+            logger.info(
+                "dry run",
+                metadata: [
+                    "request_id": "\(context.id)",
+                    "client_address": "\(context.remoteAddress?.ipAddress ?? "")",
+                    "iss": "\(report.claims?["iss"]?.stringValue ?? "")",
+                    "sub": "\(report.claims?["sub"]?.stringValue ?? "")",
+                    "granted": "\(report.decision.isGranted)",
+                ]
+            )
+            return TokenEndpoint.response(status: .ok, body: report.json.serialized())
+        } catch let error as ExchangeError {
+            logger.info("dry run refused", metadata: ["request_id": "\(context.id)", "error": "\(error.code.rawValue)"])
+            return TokenEndpoint.errorResponse(OAuthErrorResponse(error, grant: grant), requestID: context.id)
+        } catch {
+            let failure = ExchangeError(.internalError, "internal server error", detail: "\(error)")
+            return TokenEndpoint.errorResponse(OAuthErrorResponse(failure, grant: grant), requestID: context.id)
+        }
+    }
+}
