@@ -20,7 +20,7 @@ public struct GCEMetadataTokenProvider: SubjectTokenProvider {
     public init(
         audience: String,
         host: String? = nil,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient = TokenSource.defaultHTTPClient,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.audience = audience
@@ -58,7 +58,7 @@ public struct AzureIMDSTokenProvider: SubjectTokenProvider {
         resource: String,
         clientID: String? = nil,
         host: String? = nil,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient = TokenSource.defaultHTTPClient,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.resource = resource

@@ -63,8 +63,8 @@ public actor TokenSource {
         }
     }
 
-    public let configuration: Configuration
-    public let subject: any SubjectTokenProvider
+    public nonisolated let configuration: Configuration
+    public nonisolated let subject: any SubjectTokenProvider
     private let httpClient: HTTPClient
     private let clock: any WallClock
     private let random: @Sendable () -> Double
@@ -74,6 +74,13 @@ public actor TokenSource {
     private var inFlight: Task<AccessToken, any Error>?
     /// After a failed background refresh: no new one starts before this time.
     private var quietUntil = -Double.infinity
+    /// The HTTP client sources and providers use unless given one: it follows no redirect (a token
+    /// request is never sent on to another address) and gives up connecting after 5 seconds.
+    public static let defaultHTTPClient = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
+    )
+
     /// Exchanges this source has sent (attempts included), for logs and tests.
     public private(set) var exchanges = 0
 
@@ -83,7 +90,7 @@ public actor TokenSource {
     public init(
         configuration: Configuration,
         subject: any SubjectTokenProvider,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient = TokenSource.defaultHTTPClient,
         clock: any WallClock = SystemClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         logger: Logger = Logger(label: "wif.client")

@@ -355,7 +355,7 @@ public struct TokenExplainer: Sendable {
 
     /// The header and claims of a token, decoded for display without any of the parser's strictness; nil
     /// for a part that is not base64url JSON.
-    static func decode(_ token: String) -> (header: JSONValue?, claims: JSONValue?) {
+    public static func decode(_ token: String) -> (header: JSONValue?, claims: JSONValue?) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         func part(_ index: Int) -> JSONValue? {
             guard parts.count > index, parts[index].utf8.count <= TokenLimits.maxTokenLength,
