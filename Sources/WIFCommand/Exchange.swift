@@ -59,9 +59,12 @@ struct Exchange: AsyncParsableCommand {
 
     func run() async throws {
         guard let url = request.exchangerURL else { throw ValidationError("--url (or WIF_URL) is required: the exchanger's URL") }
+        try await request.withHTTPClient { httpClient in try await exchange(url: url, httpClient: httpClient) }
+    }
+
+    func exchange(url: String, httpClient: HTTPClient) async throws {
         var logger = Logger(label: "wif.exchange")
         logger.logLevel = .info
-        let httpClient = TokenSource.defaultHTTPClient
         var parameters = request.parameters
         parameters.subjectTokenType = subject.subjectTokenType
         let source = TokenSource(

@@ -1,5 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
+import NIOCore
+import NIOSSL
 import WIFClient
 import WIFCore
 
@@ -79,7 +81,44 @@ struct TokenRequestOptions: ParsableArguments {
     @Option(name: .customLong("client-id"), help: "The client_id to send, when the policy names one.")
     var clientID: String?
 
+    @Option(
+        name: .customLong("ca-file"),
+        help: "PEM certificates to trust for the exchanger's https, instead of the system's (env WIF_CA_FILE); e.g. a cluster-internal CA."
+    )
+    var caFile: String?
+
     var exchangerURL: String? { url ?? environment("WIF_URL") }
+
+    /// Runs `body` with the HTTP client for the exchanger and the metadata servers, shut down after.
+    func withHTTPClient<Result>(_ body: (HTTPClient) async throws -> Result) async throws -> Result {
+        let client = try httpClient()
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// No redirects, 5 s to connect, trusting --ca-file when given.
+    private func httpClient() throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5)))
+        if let path = caFile ?? environment("WIF_CA_FILE") {
+            let certificates: [NIOSSLCertificate]
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(path)
+            } catch {
+                throw ValidationError("--ca-file \(path): cannot read PEM certificates (\(error))")
+            }
+            guard !certificates.isEmpty else { throw ValidationError("--ca-file \(path): holds no certificate") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(certificates)
+            configuration.tlsConfiguration = tls
+        }
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
 
     var parameters: TokenRequestParameters {
         TokenRequestParameters(

@@ -25,7 +25,10 @@ struct Whoami: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let httpClient = TokenSource.defaultHTTPClient
+        try await request.withHTTPClient { httpClient in try await whoami(httpClient: httpClient) }
+    }
+
+    func whoami(httpClient: HTTPClient) async throws {
         let provider = try subject.provider(httpClient: httpClient)
         let token: SubjectToken
         do {

@@ -76,12 +76,13 @@ struct ExchangeCommandTests {
         }
 
         /// Starts `wif serve` on the setup's port and waits until it answers.
-        func serve(dryRun: Bool = false) async throws -> Background {
+        func serve(dryRun: Bool = false, tls: TestCertificateAuthority? = nil) async throws -> Background {
             var arguments = [
                 "serve", "--port", "\(port)", "--trust-config", folder.appendingPathComponent("trust-config").path,
                 "--state-dir", folder.appendingPathComponent("state").path, "--audit-log", folder.appendingPathComponent("audit.log").path,
             ]
             if dryRun { arguments.append("--enable-dry-run") }
+            if let tls { arguments += ["--tls-certificate", tls.certificateFile.path, "--tls-key", tls.keyFile.path] }
             let server = try Background(arguments, log: folder.appendingPathComponent("serve.log"))
             #expect(try await eventually { server.output.contains("SIGHUP reloads it") }, "serve started: \(server.output)")
             return server
@@ -185,6 +186,25 @@ struct ExchangeCommandTests {
         #expect(try await Self.eventually(seconds: 20) { current() != second }, "a new token once the exchanger is back: \(refresher.output)")
         #expect(refresher.process.isRunning)
         try await refresher.stop()
+        try await server.stop()
+        await setup.stop()
+    }
+
+    @Test("--ca-file trusts an exchanger whose certificate comes from a private CA")
+    func privateCertificateAuthority() async throws {
+        let setup = try await Setup.make()
+        let authority = try TestCertificateAuthority(in: setup.folder)
+        let server = try await setup.serve(tls: authority)
+        let https = "https://127.0.0.1:\(setup.port)"
+        let common = ["exchange", "--url", https, "--token-file", setup.tokenFile, "--audience", "https://ledger.internal"]
+        let trusted = try await WIFProcess.run(common + ["--ca-file", authority.caFile.path])
+        #expect(trusted.status == 0, "\(trusted.errorText)")
+        #expect(trusted.output.split(separator: ".").count == 3)
+        let untrusted = try await WIFProcess.run(common + ["--timeout", "1"])
+        #expect(untrusted.status == 1)
+        let missing = try await WIFProcess.run(common + ["--ca-file", setup.folder.appendingPathComponent("nope.pem").path])
+        #expect(missing.status == 64)
+        #expect(missing.errorText.contains("--ca-file"))
         try await server.stop()
         await setup.stop()
     }
