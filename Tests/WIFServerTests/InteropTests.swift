@@ -20,21 +20,6 @@ struct InteropTests {
         let errorText: String
     }
 
-    /// The venv's python, building the venv once per test process when it is missing or stale.
-    static func python() async throws -> String {
-        if let configured = ProcessInfo.processInfo.environment["WIF_INTEROP_PYTHON"] { return configured }
-        try await venvSetup.value
-        return root.appendingPathComponent(".build-interop/venv/bin/python").path
-    }
-
-    /// The one run of scripts/interop-setup.sh per test process.
-    static let venvSetup = Task {
-        let setup = try await ChildProcess.run(URL(fileURLWithPath: "/bin/bash"), [root.appendingPathComponent("scripts/interop-setup.sh").path])
-        guard setup.status == 0 else {
-            throw InteropFailure("scripts/interop-setup.sh failed (\(setup.status)): \(setup.errorText)")
-        }
-    }
-
     /// Runs one client case against `harness` (which listens with TLS) in a child process.
     static func client(_ name: String, harness: ExchangeHarness, subjectToken: String? = nil, accessToken: String? = nil) async throws -> Run {
         let tls = try #require(harness.tls)
@@ -50,7 +35,7 @@ struct InteropTests {
         }
         environment["WIF_ACCESS_TOKEN"] = accessToken
         let script = root.appendingPathComponent("Tests/Interop/wif_interop.py").path
-        let result = try await ChildProcess.run(URL(fileURLWithPath: try await python()), [script, name], environment: environment)
+        let result = try await ChildProcess.run(URL(fileURLWithPath: try await InteropVenv.python()), [script, name], environment: environment)
         if result.status == 3 { Issue.record("interop library missing for \(name): \(result.errorText)") }
         let output = (try? JSONValue.parse(Array(result.output.utf8))) ?? .null
         return Run(status: result.status, output: output, errorText: result.errorText)
