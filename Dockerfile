@@ -24,7 +24,7 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && install -d -o 65532 -g 65532 -m 0700 /var/lib/wif
 COPY --from=build /out/wif /usr/local/bin/wif
-# The uid the Kubernetes manifests run as; it owns nothing in the image.
+# The uid the Kubernetes manifests run as; it owns only its state folder, /var/lib/wif.
 USER 65532:65532
 WORKDIR /var/lib/wif
 ENTRYPOINT ["/usr/local/bin/wif"]

@@ -85,7 +85,6 @@ let package = Package(
             name: "WIFClient",
             dependencies: [
                 "WIFCore",
-                "WIFSources",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

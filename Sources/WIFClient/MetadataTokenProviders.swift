@@ -24,7 +24,10 @@ public struct GCEMetadataTokenProvider: SubjectTokenProvider {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.audience = audience
-        self.base = "http://" + (host ?? environment["GCE_METADATA_HOST"] ?? "metadata.google.internal")
+        var host = host ?? environment["GCE_METADATA_HOST"] ?? "metadata.google.internal"
+        if host.hasPrefix("http://") { host.removeFirst("http://".count) }
+        while host.hasSuffix("/") { host.removeLast() }
+        self.base = "http://" + host
         self.httpClient = httpClient
     }
 

@@ -27,7 +27,12 @@ let maximumSubjectTokenBytes = 64 * 1024
 extension SubjectToken {
     /// `text` without surrounding whitespace (token files and command output end with a newline), or an
     /// error naming `origin` when nothing usable is left.
-    static func trimmed(_ text: some Collection<UInt8>, type: String, origin: String) throws(WIFClientError) -> SubjectToken {
+    static func trimmed(
+        _ text: some Collection<UInt8>,
+        type: String,
+        origin: String,
+        emptyIsRetryable: Bool = true
+    ) throws(WIFClientError) -> SubjectToken {
         guard text.count <= maximumSubjectTokenBytes else {
             throw WIFClientError(.subjectToken, "the subject token from \(origin) is larger than 64 KiB")
         }
@@ -35,7 +40,9 @@ extension SubjectToken {
             throw WIFClientError(.subjectToken, "the subject token from \(origin) is not UTF-8 text")
         }
         let token = string.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else { throw WIFClientError(.subjectToken, "the subject token from \(origin) is empty", retryable: true) }
+        guard !token.isEmpty else {
+            throw WIFClientError(.subjectToken, "the subject token from \(origin) is empty", retryable: emptyIsRetryable)
+        }
         guard !token.contains(where: \.isWhitespace) else {
             throw WIFClientError(.subjectToken, "the subject token from \(origin) is not one token (it contains whitespace)")
         }
@@ -81,7 +88,8 @@ public struct EnvironmentTokenProvider: SubjectTokenProvider {
 
     public func subjectToken() async throws(WIFClientError) -> SubjectToken {
         guard let value else { throw WIFClientError(.subjectToken, "the environment variable \(name) is not set") }
-        return try SubjectToken.trimmed(Array(value.utf8), type: type, origin: origin)
+        // The environment does not change: an empty variable stays empty.
+        return try SubjectToken.trimmed(Array(value.utf8), type: type, origin: origin, emptyIsRetryable: false)
     }
 }
 

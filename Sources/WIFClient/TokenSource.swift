@@ -4,7 +4,6 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 public import WIFCore
-public import WIFSources
 
 /// Access tokens from a wif exchanger, always valid when handed out: the subject token comes from a
 /// ``SubjectTokenProvider`` for every exchange, the answer is cached, and replaced ahead of expiry.
@@ -85,20 +84,20 @@ public actor TokenSource {
     public private(set) var exchanges = 0
 
     /// - Parameters:
-    ///   - clock: the time tokens are kept by (tests inject one).
+    ///   - clock: the time tokens are kept by (tests inject one); the wall clock when nil.
     ///   - random: numbers in 0...1 for backoff and refresh jitter.
     public init(
         configuration: Configuration,
         subject: any SubjectTokenProvider,
         httpClient: HTTPClient = TokenSource.defaultHTTPClient,
-        clock: any WallClock = SystemClock(),
+        clock: (any WallClock)? = nil,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         logger: Logger = Logger(label: "wif.client")
     ) {
         self.configuration = configuration
         self.subject = subject
         self.httpClient = httpClient
-        self.clock = clock
+        self.clock = clock ?? ProcessClock()
         self.random = random
         self.logger = logger
     }
@@ -130,13 +129,23 @@ public actor TokenSource {
         let task = Task { () async throws -> AccessToken in
             do {
                 let token = try await exchangeWithRetries()
+                let previous = cached
                 cached = token
                 inFlight = nil
                 quietUntil = -Double.infinity
+                if let previous, token.expiresAt <= previous.expiresAt + 1 {
+                    // No later expiry: the subject token ends then (the exchanger never issues past it), so
+                    // refreshing again before it rotates would only repeat this answer.
+                    quietUntil = clock.now() + Double(configuration.retry.maximumBackoff.nanoseconds) / 1e9
+                    logger.warning(
+                        "the new token expires no later than the previous one; the subject token ends then",
+                        metadata: ["expires_at": "\(Instant.format(token.expiresAt))", "subject": "\(subject.origin)"]
+                    )
+                }
                 return token
             } catch {
                 inFlight = nil
-                if let cached, cached.isUsable(at: clock.now(), policy: configuration.refresh) {
+                if background, let cached, cached.isUsable(at: clock.now(), policy: configuration.refresh) {
                     let wait = configuration.retry.maximumBackoff
                     quietUntil = clock.now() + Double(wait.nanoseconds) / 1e9
                     logger.warning(
@@ -228,6 +237,11 @@ extension AccessToken {
     public func isUsable(at now: Double, policy: RefreshPolicy) -> Bool {
         now < expiresAt - min(policy.minimumValidity, (expiresAt - obtainedAt) / 10)
     }
+}
+
+/// The wall clock, for sources that are not given one.
+struct ProcessClock: WallClock {
+    func now() -> Double { Date().timeIntervalSince1970 }
 }
 
 extension Duration {

@@ -52,13 +52,14 @@ struct Exchange: AsyncParsableCommand {
     var timeout: Int = 60
 
     func validate() throws {
+        guard request.exchangerURL != nil else { throw ValidationError("--url (or WIF_URL) is required: the exchanger's URL") }
         if refresh, write == nil { throw ValidationError("--refresh keeps a file fresh: give --write FILE") }
         guard (1...86_400).contains(timeout) else { throw ValidationError("--timeout must be 1 to 86400 seconds") }
         guard let value = mode_t(mode, radix: 8), value <= 0o777 else { throw ValidationError("--mode must be octal, e.g. 600 or 640") }
     }
 
     func run() async throws {
-        guard let url = request.exchangerURL else { throw ValidationError("--url (or WIF_URL) is required: the exchanger's URL") }
+        guard let url = request.exchangerURL else { throw CommandFailure("--url (or WIF_URL) is required: the exchanger's URL") }
         try await request.withHTTPClient { httpClient in try await exchange(url: url, httpClient: httpClient) }
     }
 
@@ -115,16 +116,21 @@ struct Exchange: AsyncParsableCommand {
         let retry = RetryPolicy(initialBackoff: .milliseconds(500), maximumBackoff: .seconds(60))
         var current = first
         var failures = 0
+        var stalls = 0
         var wait = Duration.milliseconds(Int64(max(0, current.refreshAt - clock.now()) * 1000))
         while true {
             try await Task.sleep(for: wait)
             do {
                 let next = try await source.refresh()
                 try emit(next)
+                // A token that ends no later than the last one ends with the subject token: its refresh
+                // time is already past, so wait (with backoff) for the subject token to rotate instead.
+                stalls = next.expiresAt > current.expiresAt + 1 ? 0 : stalls + 1
                 current = next
                 failures = 0
                 logger.info("wrote a new token", metadata: Self.describe(next, file: file))
                 wait = .milliseconds(Int64(max(0, next.refreshAt - clock.now()) * 1000))
+                if stalls > 0 { wait = max(wait, retry.delay(after: stalls, retryAfter: nil, random: 1)) }
             } catch let error as WIFClientError {
                 failures += 1
                 wait = retry.delay(after: failures, retryAfter: error.retryAfter, random: .random(in: 0...1))

@@ -43,7 +43,17 @@ struct SubjectTokenOptions: ParsableArguments {
     )
     var subjectTokenType: String?
 
-    /// The one provider the options name; a usage error when they name none or several.
+    func validate() throws {
+        let named = [tokenFile, tokenEnvironment, tokenCommand, gceAudience, azureResource].compactMap { $0 }.count
+        guard named == 1 || (named == 0 && environment("WIF_TOKEN_FILE") != nil) else { throw Self.oneSource }
+        if azureClientID != nil, azureResource == nil { throw ValidationError("--azure-client-id goes with --azure-resource") }
+    }
+
+    static let oneSource = ValidationError(
+        "give exactly one subject token source: --token-file (or WIF_TOKEN_FILE), --token-env, --token-command, --gce-audience or --azure-resource"
+    )
+
+    /// The one provider the options name (``validate()`` made sure there is one).
     func provider(httpClient: HTTPClient) throws -> any SubjectTokenProvider {
         let type = subjectTokenType ?? TokenTypeURI.jwt
         var providers: [any SubjectTokenProvider] = []
@@ -55,11 +65,7 @@ struct SubjectTokenOptions: ParsableArguments {
             providers.append(AzureIMDSTokenProvider(resource: resource, clientID: azureClientID, httpClient: httpClient))
         }
         if providers.isEmpty, let path = environment("WIF_TOKEN_FILE") { providers.append(FileTokenProvider(path: path, type: type)) }
-        guard providers.count == 1, let provider = providers.first else {
-            throw ValidationError(
-                "give exactly one subject token source: --token-file (or WIF_TOKEN_FILE), --token-env, --token-command, --gce-audience or --azure-resource"
-            )
-        }
+        guard providers.count == 1, let provider = providers.first else { throw CommandFailure(Self.oneSource.message) }
         return provider
     }
 }
@@ -69,7 +75,7 @@ struct TokenRequestOptions: ParsableArguments {
     @Option(name: .customLong("url"), help: "The exchanger's URL: its issuer URL, or its token endpoint (env WIF_URL).")
     var url: String?
 
-    @Option(name: .customLong("audience"), help: "The audience to ask for (repeatable); default: the policy's only one.")
+    @Option(name: .customLong("audience"), help: "The audience to ask for (repeatable); default: the first of the policy's audiences.")
     var audience: [String] = []
 
     @Option(name: .customLong("scope"), help: "A scope to ask for (repeatable); default: the policy's default scopes.")
@@ -110,9 +116,9 @@ struct TokenRequestOptions: ParsableArguments {
             do {
                 certificates = try NIOSSLCertificate.fromPEMFile(path)
             } catch {
-                throw ValidationError("--ca-file \(path): cannot read PEM certificates (\(error))")
+                throw CommandFailure("--ca-file \(path): cannot read PEM certificates (\(error))")
             }
-            guard !certificates.isEmpty else { throw ValidationError("--ca-file \(path): holds no certificate") }
+            guard !certificates.isEmpty else { throw CommandFailure("--ca-file \(path): holds no certificate") }
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(certificates)
             configuration.tlsConfiguration = tls

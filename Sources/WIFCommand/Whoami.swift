@@ -121,9 +121,7 @@ struct Whoami: AsyncParsableCommand {
             } else {
                 let error = decision["oauth_error"]?.stringValue ?? "?"
                 lines.append("  refused: \(error): \(decision["error_description"]?.stringValue ?? "")")
-                let closest = body["policies"]?["closest_policy"]?.stringValue
-                let evaluation = body["policies"]?["evaluations"]?.arrayValue?.first { $0["policy"]?.stringValue == closest }
-                if let closest, let evaluation {
+                if let evaluation = body["policy"], let closest = evaluation["policy"]?.stringValue {
                     lines.append("  closest policy \(closest):")
                     for condition in evaluation["conditions"]?.arrayValue ?? [] where condition["passed"] == .bool(false) {
                         lines.append("    ✗ \(condition["reason"]?.stringValue ?? "")")

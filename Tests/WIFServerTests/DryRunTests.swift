@@ -31,6 +31,8 @@ import WIFTesting
             #expect(answer.body["decision"]?["policy"] == "payments-api")
             #expect(answer.body["decision"]?["scope"] == ["ledger.write"])
             #expect(answer.body["issued_token"]?["claims"]?["namespace"] == "payments")
+            #expect(answer.body["policy"]?["status"] == "granted")
+            #expect(answer.body["subject"]?["sub"] == "system:serviceaccount:payments:api")
             #expect(!answer.text.contains("access_token"))
             #expect(harness.audit.isEmpty)
         }
@@ -43,7 +45,10 @@ import WIFTesting
             #expect(answer.status == 200)
             #expect(answer.body["decision"]?["granted"] == false)
             #expect(answer.body["decision"]?["oauth_error"] == "invalid_target")
-            #expect(answer.body["policies"]?["closest_policy"] == "payments-api")
+            #expect(answer.body["policy"]?["policy"] == "payments-api")
+            #expect(answer.body["policy"]?["status"] == "refused")
+            // Only that policy: the issuer's others stay unnamed.
+            for other in ["billing", "release-bot", "payments-next"] { #expect(!answer.text.contains(other)) }
         }
     }
 
@@ -56,7 +61,7 @@ import WIFTesting
             #expect(answer.status == exchanged.status)
             #expect(answer.body["error"] == exchanged.body["error"])
             #expect(answer.body["error"] == "invalid_request")
-            #expect(answer.body["policies"] == nil)
+            #expect(answer.body["policy"] == nil)
             #expect(answer.body["decision"] == nil)
             #expect(!answer.text.contains("payments-api"))
         }

@@ -87,6 +87,31 @@ import WIFTesting
         }
     }
 
+    @Test func aRefreshThatCannotExtendTheTokenPausesRefreshes() async throws {
+        try await ExchangeHarness.with { harness in
+            let file = try TokenFile()
+            let now = harness.clock.now()
+            // The subject token ends in 10 minutes, before the policy's 15: every token ends with it.
+            try file.write(try harness.validToken(["exp": .number(now + 600)]))
+            let source = Self.source(harness, subject: FileTokenProvider(path: file.path))
+            let first = try await source.token()
+            #expect(first.expiresAt == now + 600)
+            harness.clock.set(first.refreshAt + 20)
+            _ = try await source.token()
+            let second = try await source.refresh()
+            #expect(second.expiresAt == first.expiresAt)
+            #expect(await source.exchanges == 2)
+            // Its refresh time is past, but asking again would get the same expiry: callers get it as is.
+            for _ in 0..<10 { #expect(try await source.token() == second) }
+            #expect(await source.exchanges == 2)
+            // After the pause (the retry policy's longest backoff), one more try.
+            harness.clock.advance(by: 1)
+            _ = try await source.token()
+            _ = try await source.refresh()
+            #expect(await source.exchanges == 3)
+        }
+    }
+
     @Test func aHundredConcurrentCallersShareOneExchange() async throws {
         try await ExchangeHarness.with { harness in
             let file = try TokenFile()
@@ -275,6 +300,10 @@ import WIFTesting
         let unset = EnvironmentTokenProvider(name: "WIF_TEST_TOKEN", environment: [:])
         let missing = await #expect(throws: WIFClientError.self) { try await unset.subjectToken() }
         #expect(missing?.message == "the environment variable WIF_TEST_TOKEN is not set")
+        let empty = EnvironmentTokenProvider(name: "T", environment: ["T": " "])
+        let emptyError = await #expect(throws: WIFClientError.self) { try await empty.subjectToken() }
+        #expect(emptyError?.isRetryable == false, "an environment variable does not change")
+        #expect(GCEMetadataTokenProvider(audience: "a", environment: ["GCE_METADATA_HOST": "http://10.0.0.1:8080/"]).base == "http://10.0.0.1:8080")
         let two = EnvironmentTokenProvider(name: "T", environment: ["T": "a.b.c d.e.f"])
         await #expect(throws: WIFClientError.self) { try await two.subjectToken() }
     }

@@ -9,7 +9,9 @@ import WIFCore
 /// asks it.
 ///
 /// It reveals policy outcomes, so it is off by default, and it explains nothing to a token that does not
-/// verify: such a token gets exactly the refusal `/token` would send. What it explains is logged.
+/// verify: such a token gets exactly the refusal `/token` would send. Even a verified token learns only its
+/// own decision and the one policy that granted it or came closest, not the issuer's other policies.
+/// What it explains is logged.
 struct DryRunEndpoint: Sendable {
     static let path = "/token/dry-run"
 
@@ -47,7 +49,7 @@ struct DryRunEndpoint: Sendable {
                     "granted": "\(report.decision.isGranted)",
                 ]
             )
-            return TokenEndpoint.response(status: .ok, body: report.json.serialized())
+            return TokenEndpoint.response(status: .ok, body: Self.answer(report).serialized())
         } catch let error as ExchangeError {
             logger.info("dry run refused", metadata: ["request_id": "\(context.id)", "error": "\(error.code.rawValue)"])
             return TokenEndpoint.errorResponse(OAuthErrorResponse(error, grant: grant), requestID: context.id)
@@ -55,5 +57,25 @@ struct DryRunEndpoint: Sendable {
             let failure = ExchangeError(.internalError, "internal server error", detail: "\(error)")
             return TokenEndpoint.errorResponse(OAuthErrorResponse(failure, grant: grant), requestID: context.id)
         }
+    }
+
+    /// `{"verified", "request", "subject": {"iss", "sub"}, "decision", "policy", "issued_token"}`: the
+    /// decision as `wif explain --json` gives it, and `policy` the evaluation (each condition with its
+    /// expected and actual value) of the policy that granted, or of the closest one.
+    static func answer(_ report: ExplainReport) -> JSONValue {
+        let name: String? =
+            switch report.decision {
+            case .granted(let grant): grant.policy
+            case .denied: report.policies?.closest?.name
+            }
+        let policy = name.flatMap { name in report.policies?.policies.first { $0.name == name } }
+        return [
+            "verified": .bool(report.verified),
+            "request": report.request.json,
+            "subject": ["iss": report.claims?["iss"] ?? .null, "sub": report.claims?["sub"] ?? .null],
+            "decision": report.decision.json,
+            "policy": policy?.json ?? .null,
+            "issued_token": report.issuedClaims.map { ["claims": $0] } ?? .null,
+        ]
     }
 }
