@@ -6,7 +6,7 @@ struct WIF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wif",
         abstract: "Workload identity federation: exchange a platform-issued identity token for a short-lived access token.",
-        subcommands: [Serve.self, Exchange.self, Whoami.self, Demo.self, DevToken.self, Validate.self, Explain.self, Test.self]
+        subcommands: [Serve.self, Exchange.self, Whoami.self, Demo.self, DevToken.self, Validate.self, Explain.self, Test.self, Bench.self]
     )
 
     static func main() async {
