@@ -12,6 +12,7 @@ struct OAuthErrorResponseTests {
         .methodNotAllowed: (405, "invalid_request"),
         .unsupportedMediaType: (415, "invalid_request"),
         .bodyTooLarge: (413, "invalid_request"),
+        .requestTimeout: (408, "invalid_request"),
         .malformedForm: (400, "invalid_request"),
         .queryParametersNotAllowed: (400, "invalid_request"),
         .missingParameter: (400, "invalid_request"),
@@ -21,6 +22,7 @@ struct OAuthErrorResponseTests {
         .unsupportedActorTokenType: (400, "invalid_request"),
         .unsupportedAssertionType: (400, "invalid_request"),
         .conflictingClientID: (400, "invalid_request"),
+        .dryRunActorToken: (400, "invalid_request"),
         .unsupportedGrantType: (400, "unsupported_grant_type"),
         .clientAuthenticationMalformed: (401, "invalid_client"),
         .clientSecretNotAccepted: (401, "invalid_client"),
@@ -45,6 +47,8 @@ struct OAuthErrorResponseTests {
         .resourceMalformed: (400, "invalid_target"),
         .scopeNotAllowed: (400, "invalid_scope"),
         .scopeMalformed: (400, "invalid_scope"),
+        .rateLimited: (429, "temporarily_unavailable"),
+        .overloaded: (503, "temporarily_unavailable"),
         .issuerKeysUnavailable: (503, "temporarily_unavailable"),
         .signingKeyUnavailable: (503, "temporarily_unavailable"),
         .auditLogUnavailable: (503, "temporarily_unavailable"),
@@ -109,17 +113,21 @@ struct OAuthErrorResponseTests {
         }
     }
 
-    @Test("unavailable is 503 with Retry-After; nothing else carries one")
+    @Test("unavailable is 503 and a rate limit 429, both with Retry-After; nothing else carries one")
     func retryAfter() {
         for code in Code.allCases {
             let response = Self.response(code, grant: .tokenExchange)
-            if response.status == 503 {
+            if response.status == 503 || response.status == 429 {
                 #expect((response.retryAfter ?? 0) > 0, "\(code)")
             } else {
                 #expect(response.retryAfter == nil, "\(code)")
             }
         }
         #expect(Self.response(.issuerKeysUnavailable, grant: .tokenExchange).retryAfter == 30)
+        let limited = OAuthErrorResponse(ExchangeError(.rateLimited, "too many requests", retryAfter: 7), grant: .jwtBearer)
+        #expect((limited.status, limited.error, limited.retryAfter) == (429, "temporarily_unavailable", 7))
+        let overloaded = OAuthErrorResponse(ExchangeError(.overloaded, "busy", retryAfter: 1), grant: .clientCredentials)
+        #expect((overloaded.status, overloaded.error, overloaded.retryAfter) == (503, "temporarily_unavailable", 1))
     }
 
     @Test("internal errors are 500 server_error")
@@ -279,6 +287,15 @@ struct OAuthErrorResponseTests {
             now: Fixtures.now + 5
         )
         if case .failure(let error) = lifetime.result { errors.append(error) }
+        let dryRunWithActor = FormBody(pairs: [
+            ("grant_type", GrantType.tokenExchange.rawValue), ("subject_token", "t"), ("subject_token_type", TokenTypeURI.jwt),
+            ("actor_token", "a"), ("actor_token_type", TokenTypeURI.jwt),
+        ])
+        do {
+            _ = try TokenRequestParameters.parse(dryRunWithActor)
+        } catch {
+            errors.append(error)
+        }
         return errors
     }
 
@@ -289,7 +306,7 @@ struct OAuthErrorResponseTests {
         // Every code the core itself raises appears in the corpus; the rest are raised by the server and key sources.
         let raisedElsewhere: Set<Code> = [
             .methodNotAllowed, .unsupportedMediaType, .bodyTooLarge, .queryParametersNotAllowed, .issuerKeysUnavailable, .signingKeyUnavailable,
-            .internalError, .auditLogUnavailable,
+            .internalError, .auditLogUnavailable, .rateLimited, .overloaded, .requestTimeout,
         ]
         #expect(
             codes.union(raisedElsewhere) == Set(Code.allCases),

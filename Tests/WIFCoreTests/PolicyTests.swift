@@ -322,11 +322,20 @@ struct PolicyEvaluatorTests {
 
     @Test("non-matching policies are skipped and recorded with their failed conditions")
     func skipsNonMatching() throws {
-        let other = Self.policy("other", sub: "system:serviceaccount:prod:app")
+        // A glob is no index key, so this policy is evaluated (and fails) before the one that grants.
+        let other = TrustPolicy(
+            name: "other",
+            issuer: "cluster",
+            conditions: [ClaimCondition(claim: ClaimPath(["sub"]), matcher: .glob(GlobPattern("system:serviceaccount:prod:*")))],
+            grant: Self.policy("other").grant
+        )
         let decision = Self.decide([other, Self.policy("app")])
         #expect(try Self.grant(decision).policy.name == "app")
         #expect(decision.evaluations.map(\.matched) == [false, true])
         #expect(decision.evaluations[0].conditions.first?.passed == false)
+        // One keyed on another subject cannot match: a grant skips it without evaluating.
+        let keyed = Self.decide([Self.policy("prod", sub: "system:serviceaccount:prod:app"), Self.policy("app")])
+        #expect(keyed.evaluations.map(\.policy.name) == ["app"])
     }
 
     @Test("no matching policy is noPolicyMatched with every policy's reasons")

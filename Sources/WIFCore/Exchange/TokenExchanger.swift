@@ -171,7 +171,7 @@ public struct TokenExchanger: Sendable {
             token: token,
             actor: actor,
             request: request,
-            policies: config.policies(for: token.issuer),
+            policies: config.issuerPolicies(for: token.issuer),
             now: now
         )
         let result: Result<IssuedToken, ExchangeError> = decision.result.flatMap { grant in

@@ -226,7 +226,10 @@ public struct DecisionTrace: Sendable {
         let shadowed = Dictionary(shadow.map { ($0.policy.name, $0) }, uniquingKeysWith: { first, _ in first })
         let ordered = policies.isEmpty ? evaluations.map(\.policy) + shadow.map(\.policy) : policies
         var traces: [PolicyTrace] = []
+        let winner: String? = if case .success(let grant) = result { grant.policy.name } else { nil }
+        var pastWinner = false
         for policy in ordered {
+            defer { if policy.name == winner { pastWinner = true } }
             if let evaluation = evaluated[policy.name] {
                 traces.append(
                     PolicyTrace(
@@ -251,13 +254,15 @@ public struct DecisionTrace: Sendable {
                     )
                 )
             } else if let claims, case .success = result {
-                // Only a grant leaves policies unevaluated: the first policy that can serve the request wins.
+                // Only a grant leaves policies unevaluated: after the granting policy they were not reached;
+                // before it, the policy index skipped them because their key condition cannot hold.
+                let conditions = policy.conditions.map { ConditionTrace($0.evaluate(claims)) }
                 traces.append(
                     PolicyTrace(
                         name: policy.name,
                         mode: policy.mode,
-                        status: .notReached,
-                        conditions: policy.conditions.map { ConditionTrace($0.evaluate(claims)) },
+                        status: pastWinner || conditions.allSatisfy(\.passed) ? .notReached : .notMatched,
+                        conditions: conditions,
                         refusal: nil
                     )
                 )

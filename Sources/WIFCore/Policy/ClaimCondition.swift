@@ -39,7 +39,7 @@ public struct ClaimCondition: Sendable, Hashable, CustomStringConvertible {
     /// Evaluates this condition against a token's claims.
     public func evaluate(_ claims: JSONValue) -> ConditionResult {
         guard let actual = claims.value(at: claim) else {
-            return ConditionResult(condition: self, actual: nil, passed: false, reason: "claim \(claim) is missing")
+            return ConditionResult(condition: self, actual: nil, passed: false)
         }
         let passed: Bool
         switch matcher {
@@ -49,8 +49,7 @@ public struct ClaimCondition: Sendable, Hashable, CustomStringConvertible {
         case .regex(let regex): passed = actual.stringValue.map(regex.matches) ?? false
         case .contains(let element): passed = actual.arrayValue?.contains(element) ?? false
         }
-        let reason = passed ? "claim \(claim) \(matcher)" : "claim \(claim) is \(actual.displayText), expected \(matcher)"
-        return ConditionResult(condition: self, actual: actual, passed: passed, reason: reason)
+        return ConditionResult(condition: self, actual: actual, passed: passed)
     }
 }
 
@@ -59,7 +58,14 @@ public struct ConditionResult: Sendable, Hashable {
     public let condition: ClaimCondition
     public let actual: JSONValue?
     public let passed: Bool
-    public let reason: String
+
+    /// Why, in words: written only when someone reads it (explain, the audit log's trace), not for every
+    /// condition a request evaluates.
+    public var reason: String {
+        guard let actual else { return "claim \(condition.claim) is missing" }
+        return passed
+            ? "claim \(condition.claim) \(condition.matcher)" : "claim \(condition.claim) is \(actual.displayText), expected \(condition.matcher)"
+    }
 }
 
 extension ClaimCondition {

@@ -72,10 +72,27 @@ public enum PolicyEvaluator {
         policies: [TrustPolicy],
         now: Double
     ) -> PolicyDecision {
-        let shadow = policies.filter { $0.mode == .audit }.map { policy in
+        decide(token: token, actor: actor, request: request, policies: IssuerPolicies(policies), now: now)
+    }
+
+    /// The same decision over an issuer's indexed policies: only the candidates for this token are
+    /// evaluated (``IssuerPolicies/candidates(for:)``), which reach the same grant; a refusal evaluates
+    /// them all, so that its explanation (each policy's reasons, the closest one) is complete.
+    public static func decide(
+        token: VerifiedToken,
+        actor: VerifiedToken? = nil,
+        request: ExchangeRequest,
+        policies: IssuerPolicies,
+        now: Double
+    ) -> PolicyDecision {
+        let shadow = policies.audit.map { policy in
             ShadowDecision(policy: policy, result: wouldGrant(policy: policy, token: token, actor: actor, request: request, now: now))
         }
-        var decision = decideEnforced(token: token, actor: actor, request: request, policies: policies.filter { $0.mode == .enforce }, now: now)
+        let candidates = policies.candidates(for: token.claims)
+        var decision = decideEnforced(token: token, actor: actor, request: request, policies: candidates, now: now)
+        if case .failure = decision.result, candidates.count < policies.enforced.count {
+            decision = decideEnforced(token: token, actor: actor, request: request, policies: policies.enforced, now: now)
+        }
         decision.shadow = shadow
         return decision
     }

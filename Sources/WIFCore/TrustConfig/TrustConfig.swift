@@ -11,11 +11,14 @@ public struct TrustConfig: Sendable {
     /// audit records name it so that every decision can be traced to the exact config that made it.
     public var version = "unversioned"
     private let issuersByIss: [String: Int]
+    /// Each issuer's policies by issuer name, indexed once here rather than filtered per request.
+    private let policiesByIssuer: [String: IssuerPolicies]
 
     public init(issuers: [TrustedIssuer], policies: [TrustPolicy]) {
         self.issuers = issuers
         self.policies = policies
         self.issuersByIss = Dictionary(issuers.enumerated().map { ($1.issuer, $0) }, uniquingKeysWith: { first, _ in first })
+        self.policiesByIssuer = Dictionary(grouping: policies, by: \.issuer).mapValues(IssuerPolicies.init)
     }
 
     /// The issuer whose `issuer` equals `iss` exactly (no normalization of case, slashes or Unicode).
@@ -27,6 +30,11 @@ public struct TrustConfig: Sendable {
 
     /// The policies that apply to one issuer, in order.
     public func policies(for issuer: TrustedIssuer) -> [TrustPolicy] {
-        policies.filter { $0.issuer == issuer.name }
+        issuerPolicies(for: issuer).all
+    }
+
+    /// The policies that apply to one issuer, indexed for evaluation.
+    public func issuerPolicies(for issuer: TrustedIssuer) -> IssuerPolicies {
+        policiesByIssuer[issuer.name] ?? IssuerPolicies([])
     }
 }
