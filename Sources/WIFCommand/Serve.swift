@@ -59,6 +59,36 @@ struct Serve: AsyncParsableCommand {
     )
     var enableDryRun = false
 
+    @Option(
+        name: .customLong("rate-limit-client"),
+        help: "Token requests per client address, RATE/BURST per second or off (env WIF_RATE_LIMIT_CLIENT; default 200/2000)."
+    )
+    var rateLimitClient: String?
+
+    @Option(
+        name: .customLong("rate-limit-subject"),
+        help: "Token requests per verified issuer and sub, RATE/BURST per second or off (env WIF_RATE_LIMIT_SUBJECT; default 50/500)."
+    )
+    var rateLimitSubject: String?
+
+    @Option(
+        name: .customLong("max-concurrent-requests"),
+        help: "Token requests in progress at once before an immediate 503; 0 for no cap (env WIF_MAX_CONCURRENT_REQUESTS; default 512)."
+    )
+    var maxConcurrentRequests: Int?
+
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds before a connection that sends nothing, or trickles its headers, is closed (env WIF_IDLE_TIMEOUT; default 30)."
+    )
+    var idleTimeout: Int?
+
+    @Option(
+        name: .customLong("read-timeout"),
+        help: "Seconds a token request body may take to arrive after its headers, else 408 (env WIF_READ_TIMEOUT; default 10)."
+    )
+    var readTimeout: Int?
+
     /// Reloads the trust-config folder on change and SIGHUP, with the same checks as at start.
     func reloader(runtime: ExchangeRuntime, settings: ServerSettings, logger: Logger, registry: PrometheusCollectorRegistry) -> TrustConfigReloader {
         let folder = TrustConfigDirectory(path: common.trustConfigPath)
@@ -104,6 +134,7 @@ struct Serve: AsyncParsableCommand {
             tls: tls
         )
         settings.enableDryRun = enableDryRun || environment("WIF_ENABLE_DRY_RUN") == "1"
+        try applyLimits(to: &settings)
         if let explicit = issuerURL ?? environment("WIF_ISSUER_URL"),
             let problem = ServerSettings.issuerURLProblem(explicit, loopback: settings.isLoopback)
         {

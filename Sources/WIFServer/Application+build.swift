@@ -62,7 +62,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
             dependencies.settings.limits,
             clock: rateLimitClock(dependencies.rateLimitClock),
             metrics: dependencies.metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory
-        )
+        ),
+        readTimeout: dependencies.settings.requestReadTimeout
     )
     router.post("/token") { request, context in await endpoint.handle(request, context: context) }
     for method in [HTTPRequest.Method.get, .put, .delete, .patch, .head, .options] {
@@ -213,7 +214,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     try dependencies.settings.checkDevelopmentIssuers(in: dependencies.exchanger.current.config)
-    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(30)))
+    let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: TimeAmount(dependencies.settings.idleTimeout)))
     var server = http1
     var services = dependencies.services
     if let files = dependencies.settings.tls {

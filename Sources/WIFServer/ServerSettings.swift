@@ -14,6 +14,12 @@ public struct ServerSettings: Sendable {
     public var enableDryRun = false
     /// Rate limits and the concurrency cap of `/token`.
     public var limits = RequestLimitSettings()
+    /// A connection is closed when no request part arrives for this long: idle keep-alive connections, and
+    /// requests whose headers or body trickle in (slowloris).
+    public var idleTimeout: Duration = .seconds(30)
+    /// The whole `/token` body must arrive within this long after its headers, or the request is refused
+    /// with 408 (a body trickled byte by byte never looks idle).
+    public var requestReadTimeout: Duration = .seconds(10)
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080

@@ -20,6 +20,7 @@ public final class TestIssuer: Sendable {
         var failure: Int?
         var jwksPath = "/jwks"
         var delay: Duration?
+        var rawJWKS: JSONValue?
     }
 
     /// The `iss` of its tokens: `http://127.0.0.1:<port>`.
@@ -67,13 +68,13 @@ public final class TestIssuer: Sendable {
             return Response(status: .found, headers: [.location: "https://" + url.dropFirst("http://".count) + "/jwks"])
         }
         router.get("/jwks") { _, _ -> Response in
-            let (keys, trickle, failure, cacheControl, delay) = state.withLock { state in
+            let (keys, trickle, failure, cacheControl, delay, raw) = state.withLock { state in
                 state.hits.append("/jwks")
-                return (state.keys, state.trickle, state.failure, state.cacheControl, state.delay)
+                return (state.keys, state.trickle, state.failure, state.cacheControl, state.delay, state.rawJWKS)
             }
             if let delay { try await Task.sleep(for: delay) }
             if let failure { return Response(status: .init(code: failure)) }
-            let body = JSONValue.object(["keys": .array(keys.map(\.publicJWK))]).serialized()
+            let body = (raw ?? JSONValue.object(["keys": .array(keys.map(\.publicJWK))])).serialized()
             if let cacheControl {
                 var response = Self.json(body)
                 response.headers[.cacheControl] = cacheControl
@@ -110,6 +111,10 @@ public final class TestIssuer: Sendable {
 
     /// Replaces the published keys (rotation).
     public func publish(_ keys: [TestKey]) { state.withLock { $0.keys = keys } }
+
+    /// Serves exactly this JWKS document instead of the keys' (hostile or broken key sets), or the keys'
+    /// again with nil.
+    public func publish(rawJWKS: JSONValue?) { state.withLock { $0.rawJWKS = rawJWKS } }
 
     /// Makes the JWKS answer at once but send its body one byte a second (a trickling source).
     public func trickleJWKS(_ on: Bool) { state.withLock { $0.trickle = on } }

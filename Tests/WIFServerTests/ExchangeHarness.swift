@@ -139,7 +139,10 @@ final class ExchangeHarness: Sendable {
         refresher: Bool = false,
         audit: AuditLog? = nil,
         metrics: PrometheusCollectorRegistry? = nil,
-        dryRun: Bool = false
+        dryRun: Bool = false,
+        limits: RequestLimitSettings? = nil,
+        idleTimeout: Duration? = nil,
+        readTimeout: Duration? = nil
     ) async throws -> ExchangeHarness {
         let issuer = try await TestIssuer.start(keys: [SharedKeys.issuerRSA, SharedKeys.issuerEC])
         let config = try TrustConfigLoader.load([.init(name: "test.yaml", contents: trustConfigYAML(issuerURL: issuer.issuerURL))])
@@ -176,7 +179,10 @@ final class ExchangeHarness: Sendable {
             tls: tls.map { TLSFiles(certificateChain: $0.certificateFile.path, privateKey: $0.keyFile.path) }
         )
         settings.enableDryRun = dryRun
-        let dependencies = ServerDependencies(
+        if let limits { settings.limits = limits }
+        if let idleTimeout { settings.idleTimeout = idleTimeout }
+        if let readTimeout { settings.requestReadTimeout = readTimeout }
+        var dependencies = ServerDependencies(
             settings: settings,
             exchanger: live,
             publishedKeys: [signingKey],
@@ -186,7 +192,17 @@ final class ExchangeHarness: Sendable {
             services: refresher ? [IssuerKeyRefresher(store: keySource, interval: .milliseconds(100)) { config.issuers }] : [],
             metrics: metrics
         )
-        let server = try await LoopbackServer.start { onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
+        // Explicit limits refill by the test's clock; the defaults keep a monotonic one.
+        if limits != nil { dependencies.rateLimitClock = clock }
+        let server: LoopbackServer
+        do {
+            server = try await LoopbackServer.start { [dependencies] onRunning in try buildApplication(dependencies, onServerRunning: onRunning) }
+        } catch {
+            // A reserved port can be taken before wif binds it: release what was started, for a retry.
+            try? await client.shutdown()
+            await issuer.stop()
+            throw error
+        }
         return ExchangeHarness(
             issuer: issuer,
             server: server,
@@ -208,17 +224,34 @@ final class ExchangeHarness: Sendable {
         audit: AuditLog? = nil,
         metrics: PrometheusCollectorRegistry? = nil,
         dryRun: Bool = false,
+        limits: RequestLimitSettings? = nil,
+        idleTimeout: Duration? = nil,
+        readTimeout: Duration? = nil,
         _ body: (ExchangeHarness) async throws -> Void
     ) async throws {
-        let harness = try await start(
-            keyLimits: keyLimits,
-            tls: tls,
-            clock: clock,
-            refresher: refresher,
-            audit: audit,
-            metrics: metrics,
-            dryRun: dryRun
-        )
+        var attempts = 0
+        let harness: ExchangeHarness
+        while true {
+            do {
+                harness = try await start(
+                    keyLimits: keyLimits,
+                    tls: tls,
+                    clock: clock,
+                    refresher: refresher,
+                    audit: audit,
+                    metrics: metrics,
+                    dryRun: dryRun,
+                    limits: limits,
+                    idleTimeout: idleTimeout,
+                    readTimeout: readTimeout
+                )
+                break
+            } catch {
+                // With TLS the port is reserved before wif binds it; another server may have taken it.
+                guard tls != nil, attempts < 2 else { throw error }
+                attempts += 1
+            }
+        }
         do {
             try await body(harness)
         } catch {

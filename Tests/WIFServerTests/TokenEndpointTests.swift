@@ -169,7 +169,8 @@ struct TokenRefusalTests {
             harness.issuer.trickleJWKS(true)
             let started = ContinuousClock.now
             let answer = try await harness.exchange(try harness.validToken())
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // The deadline is 500 ms and the trickle would take minutes; the margin is for a loaded machine.
+            #expect(ContinuousClock.now - started < .seconds(15))
             harness.expectRefusal(
                 answer,
                 status: 503,

@@ -10,6 +10,7 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
         case methodNotAllowed = "method_not_allowed"
         case unsupportedMediaType = "unsupported_media_type"
         case bodyTooLarge = "body_too_large"
+        case requestTimeout = "request_timeout"
         case malformedForm = "malformed_form"
         case queryParametersNotAllowed = "query_parameters_not_allowed"
         case missingParameter = "missing_parameter"
@@ -99,7 +100,7 @@ public struct ExchangeError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var category: Category {
         switch code {
-        case .methodNotAllowed, .unsupportedMediaType, .bodyTooLarge, .malformedForm, .queryParametersNotAllowed,
+        case .methodNotAllowed, .unsupportedMediaType, .bodyTooLarge, .requestTimeout, .malformedForm, .queryParametersNotAllowed,
             .missingParameter, .repeatedParameter, .unsupportedSubjectTokenType, .unsupportedRequestedTokenType,
             .unsupportedActorTokenType, .unsupportedAssertionType, .conflictingClientID, .dryRunActorToken:
             .request

@@ -100,7 +100,7 @@ public struct ExchangeRequest: Sendable, Hashable {
         let token: String
         switch grant {
         case .tokenExchange:
-            token = try form.required("subject_token")
+            token = try Self.requiredToken(form, "subject_token")
             let tokenType = try form.required("subject_token_type")
             guard TokenTypeURI.acceptedInputs.contains(tokenType) else {
                 throw ExchangeError(
@@ -115,7 +115,7 @@ public struct ExchangeRequest: Sendable, Hashable {
                     "requested_token_type must be one of: " + TokenTypeURI.issued.joined(separator: ", ")
                 )
             }
-            actorToken = try form.value("actor_token")
+            actorToken = try form.value("actor_token").map(Self.trimmed).flatMap { $0.isEmpty ? nil : $0 }
             let actorTokenType = try form.value("actor_token_type")
             switch (actorToken, actorTokenType) {
             case (nil, nil): break
@@ -130,7 +130,7 @@ public struct ExchangeRequest: Sendable, Hashable {
                 }
             }
         case .jwtBearer:
-            token = try form.required("assertion")
+            token = try Self.requiredToken(form, "assertion")
         case .clientCredentials:
             // The assertion is the client authentication: a second mechanism is refused (RFC 6749 §2.3).
             guard authorization == nil else {
@@ -139,7 +139,7 @@ public struct ExchangeRequest: Sendable, Hashable {
             guard try form.required("client_assertion_type") == TokenTypeURI.jwtClientAssertion else {
                 throw ExchangeError(.unsupportedAssertionType, "client_assertion_type must be \(TokenTypeURI.jwtClientAssertion)")
             }
-            token = try form.required("client_assertion")
+            token = try Self.requiredToken(form, "client_assertion")
             // Entra clients ask for `<resource>/.default`: that resource as audience, with the default scopes.
             let resourceScopes = scopes?.filter { $0.hasSuffix(Self.defaultScopeSuffix) && $0.count > Self.defaultScopeSuffix.count } ?? []
             audiences += resourceScopes.map { String($0.dropLast(Self.defaultScopeSuffix.count)) }
@@ -172,6 +172,15 @@ public struct ExchangeRequest: Sendable, Hashable {
         }
         guard valid else { throw ExchangeError(.scopeMalformed, "scope is malformed") }
         return tokens.map(String.init)
+    }
+
+    /// A required token parameter, trimmed; one of only spaces and line breaks counts as omitted (RFC 6749
+    /// §3.1 treats an empty value as omitted), so that it is a missing parameter whatever the grant, not a
+    /// malformed token.
+    static func requiredToken(_ form: FormBody, _ name: String) throws(ExchangeError) -> String {
+        let token = trimmed(try form.required(name))
+        guard !token.isEmpty else { throw .missing(name) }
+        return token
     }
 
     /// A token as clients send a token file: surrounding spaces, tabs and line breaks are not part of it.

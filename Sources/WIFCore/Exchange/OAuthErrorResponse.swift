@@ -19,6 +19,7 @@ public struct OAuthErrorResponse: Sendable, Hashable {
             switch failure.code {
             case .methodNotAllowed: status = 405
             case .bodyTooLarge: status = 413
+            case .requestTimeout: status = 408
             case .unsupportedMediaType: status = 415
             default: status = 400
             }
@@ -37,8 +38,11 @@ public struct OAuthErrorResponse: Sendable, Hashable {
             (status, error, retryAfter) = (400, "invalid_target", nil)
         case .scope:
             (status, error, retryAfter) = (400, "invalid_scope", nil)
+        case .rateLimited:
+            // security-cases.md D3: 429 with Retry-After and an OAuth-shaped body.
+            (status, error, retryAfter) = (429, "temporarily_unavailable", max(1, failure.retryAfter ?? 1))
         case .unavailable:
-            (status, error, retryAfter) = (503, "temporarily_unavailable", 30)
+            (status, error, retryAfter) = (503, "temporarily_unavailable", failure.retryAfter ?? 30)
         case .server:
             (status, error, retryAfter) = (500, "server_error", nil)
         }

@@ -14,9 +14,14 @@ struct TokenEndpoint: Sendable {
     let maxBodyBytes: Int
     let metrics: any MetricsFactory
     let limits: RequestLimiter
+    /// How long the body may take to arrive after the headers.
+    let readTimeout: Duration
 
     func handle(_ request: Request, context: WIFRequestContext) async -> Response {
         let started = ContinuousClock.now
+        var request = request
+        let bodyProgress = BodyProgress()
+        request.body = request.body.deadline(readTimeout, progress: bodyProgress)
         var grant: GrantType?
         var grantName: String?
         let outcome: ExchangeOutcome
@@ -33,6 +38,14 @@ struct TokenEndpoint: Sendable {
                 outcome = ExchangeOutcome(request: nil, result: .failure(ExchangeError(.internalError, "internal server error", detail: "\(error)")))
             }
             limits.leave()
+        }
+        // Refused before the body was read (a limit, the content type): read it now, with the same size cap and
+        // deadline, so that the connection can serve the client's next request.
+        if !bodyProgress.isStarted { _ = try? await request.body.collect(upTo: maxBodyBytes) }
+        if !bodyProgress.isFinished {
+            // Too large, too slow or cut off: stop reading, or the server would drain whatever the client keeps
+            // sending after the answer, with no size cap or deadline.
+            context.channel.close(mode: .input, promise: nil)
         }
         let elapsed = ContinuousClock.now - started
         let recorded = audit.record(
@@ -83,7 +96,9 @@ struct TokenEndpoint: Sendable {
 
     /// A 405 for any other method on `/token`.
     func methodNotAllowed(_ request: Request, context: WIFRequestContext) -> Response {
-        let error = ExchangeError(.methodNotAllowed, "the token endpoint accepts POST only")
+        // The client's rate applies to every method: a flood of GETs is refused (and audited) like POSTs.
+        let error =
+            limits.admitClient(context.remoteAddress?.ipAddress) ?? ExchangeError(.methodNotAllowed, "the token endpoint accepts POST only")
         _ = audit.record(
             AuditRecord(
                 time: clock.now(),
@@ -95,7 +110,7 @@ struct TokenEndpoint: Sendable {
             )
         )
         var response = Self.errorResponse(OAuthErrorResponse(error, grant: nil), requestID: context.id)
-        response.headers[.allow] = "POST"
+        if error.code == .methodNotAllowed { response.headers[.allow] = "POST" }
         return response
     }
 
@@ -125,6 +140,12 @@ struct TokenEndpoint: Sendable {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch is NIOTooManyBytesError {
             throw ExchangeError(.bodyTooLarge, "request body is too large")
+        } catch let error as ExchangeError {
+            throw error
+        } catch {
+            // The client stopped sending: the idle timeout closed the connection, or the client did. Its
+            // fault, not ours: never a server_error (security-cases.md §1.1 ERR).
+            throw ExchangeError(.requestTimeout, "request body was not received in time", detail: "body read failed: \(error)")
         }
         return try FormBody(parsing: body.readableBytesView)
     }
