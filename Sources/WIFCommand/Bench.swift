@@ -231,13 +231,15 @@ struct Bench: AsyncParsableCommand {
 
     func report(_ result: LoadResult, floor: Double?, rss: [Int]?) {
         let latencies = result.latencies.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
-        let rate = Double(latencies.count) / duration
+        let rate = Double(latencies.count - result.errors) / duration
         func percentile(_ p: Double) -> String {
             guard !latencies.isEmpty else { return "-" }
             return String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))])
         }
         print("load over HTTP: \(concurrency) connections, \(Self.format(duration)) s after \(Self.format(warmup)) s of warm-up")
-        print("  exchanges     \(latencies.count) (\(result.errors) errors)\(result.firstError.map { "; first error: \($0)" } ?? "")")
+        print(
+            "  exchanges     \(latencies.count - result.errors) granted, \(result.errors) errors\(result.firstError.map { "; first error: \($0)" } ?? "")"
+        )
         print("  throughput    \(Self.format(rate)) exchanges/s")
         print(
             "  latency       p50 \(percentile(0.5))  p90 \(percentile(0.9))  p99 \(percentile(0.99))  max \(latencies.last.map { String(format: "%.2f ms", $0) } ?? "-")"

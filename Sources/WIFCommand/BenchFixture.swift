@@ -36,8 +36,11 @@ struct BenchFixture {
 
                 """
         }
-        yaml += "policies:\n"
+        // Policies in files of 1,000 (the loader takes files up to 1 MiB), named so that they load in order.
+        var files: [TrustConfigLoader.File] = [.init(name: "0-issuers.yaml", contents: yaml)]
+        yaml = ""
         for policy in 0..<policies {
+            if policy % 1000 == 0 { yaml = "policies:\n" }
             yaml += """
                   - name: svc-\(policy)
                     issuer: bench-\(policy % issuers)
@@ -50,8 +53,11 @@ struct BenchFixture {
                       max_lifetime: 15m
 
                 """
+            if policy % 1000 == 999 || policy == policies - 1 {
+                files.append(.init(name: "1-policies-\(String(100_000 + policy / 1000)).yaml", contents: yaml))
+            }
         }
-        let config = try TrustConfigLoader.load([.init(name: "bench.yaml", contents: yaml)])
+        let config = try TrustConfigLoader.load(files)
         let now = Date().timeIntervalSince1970.rounded(.down)
         var pool: [String] = []
         for index in 0..<tokens {
@@ -101,7 +107,10 @@ struct BenchFixture {
             logger: logger,
             metrics: PrometheusMetricsFactory(registry: registry)
         )
-        let settings = ServerSettings(host: "127.0.0.1", port: port)
+        var settings = ServerSettings(host: "127.0.0.1", port: port)
+        // One load generator plays a whole fleet: the rate limits stay in the path but admit everything.
+        settings.limits.perClient = .off
+        settings.limits.perSubject = .off
         let live = LiveExchanger(
             TokenExchanger(config: config, keySource: keyStore, minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: signingKey))
         )

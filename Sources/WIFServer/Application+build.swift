@@ -76,7 +76,9 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<WIFRequest
             clock: dependencies.clock,
             issuerURL: issuer,
             maxBodyBytes: dependencies.settings.maxBodyBytes,
-            logger: dependencies.logger
+            logger: dependencies.logger,
+            limits: endpoint.limits,
+            readTimeout: endpoint.readTimeout
         )
         router.post(RouterPath(DryRunEndpoint.path)) { request, context in await dryRun.handle(request, context: context) }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOHTTP1
 import Testing
 import WIFCore
+import WIFServer
 import WIFTesting
 
 /// `POST /token/dry-run`: off unless enabled; explains the decision for a verified token and issues nothing;
@@ -64,6 +65,22 @@ import WIFTesting
             #expect(answer.body["policy"] == nil)
             #expect(answer.body["decision"] == nil)
             #expect(!answer.text.contains("payments-api"))
+        }
+    }
+
+    @Test func sharesTheTokenEndpointsRateLimits() async throws {
+        var limits = RequestLimitSettings()
+        limits.perClient = RateLimit(perSecond: 0.001, burst: 2)
+        try await ExchangeHarness.with(dryRun: true, limits: limits) { harness in
+            let token = try harness.validToken()
+            #expect(try await Self.ask(harness, token).status == 200)
+            #expect(try await harness.exchange(token).status == 200)
+            // The client's two requests are spent, by /token and the dry run together.
+            let limited = try await Self.ask(harness, token)
+            #expect(limited.status == 429)
+            #expect(limited.body["error"] == "temporarily_unavailable")
+            #expect(limited.headers["Retry-After"].first != nil)
+            #expect(limited.body["decision"] == nil)
         }
     }
 

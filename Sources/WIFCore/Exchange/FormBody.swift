@@ -23,12 +23,25 @@ public struct FormBody: Sendable, Hashable {
 
     /// Parses a body; throws ``ExchangeError/Code/malformedForm`` for undecodable input.
     public init(parsing body: some Collection<UInt8>) throws(ExchangeError) {
+        try self.init(bytes: Array(body))
+    }
+
+    /// Parses a body held in an array: fields split on `&` (empty ones skipped), each at its first `=`.
+    /// One pass over contiguous bytes; the generic collection path cost more than the whole exchange.
+    public init(bytes: [UInt8]) throws(ExchangeError) {
         var pairs: [(name: String, value: String)] = []
-        for field in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = field.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try Self.decode(parts[0])
-            let value = parts.count > 1 ? try Self.decode(parts[1]) : ""
-            pairs.append((name, value))
+        var fieldStart = 0
+        while fieldStart < bytes.count {
+            var fieldEnd = fieldStart
+            while fieldEnd < bytes.count, bytes[fieldEnd] != UInt8(ascii: "&") { fieldEnd += 1 }
+            if fieldEnd > fieldStart {
+                var equals = fieldStart
+                while equals < fieldEnd, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                let name = try Self.decode(bytes, fieldStart..<equals)
+                let value = equals < fieldEnd ? try Self.decode(bytes, (equals + 1)..<fieldEnd) : ""
+                pairs.append((name, value))
+            }
+            fieldStart = fieldEnd + 1
         }
         self.pairs = pairs
     }
@@ -81,19 +94,22 @@ public struct FormBody: Sendable, Hashable {
         return String(out)
     }
 
-    private static func decode(_ encoded: some Collection<UInt8>) throws(ExchangeError) -> String {
+    private static func decode(_ encoded: [UInt8], _ range: Range<Int>) throws(ExchangeError) -> String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(encoded.count)
-        var iterator = encoded.makeIterator()
-        while let byte = iterator.next() {
+        bytes.reserveCapacity(range.count)
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let byte = encoded[index]
+            index += 1
             switch byte {
             case UInt8(ascii: "+"):
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                guard index + 1 < range.upperBound, let high = hexValue(encoded[index]), let low = hexValue(encoded[index + 1]) else {
                     throw ExchangeError(.malformedForm, "request body has invalid percent-encoding")
                 }
                 bytes.append(high << 4 | low)
+                index += 2
             default:
                 bytes.append(byte)
             }

@@ -8,7 +8,8 @@ import WIFCore
 /// with what `/token` would decide and why (the `wif explain` report), and nothing issued. `wif whoami`
 /// asks it.
 ///
-/// It reveals policy outcomes, so it is off by default, and it explains nothing to a token that does not
+/// It shares `/token`'s limits (the same buckets per client and per subject, the concurrency cap and the
+/// body deadline), so it is no way around them. It reveals policy outcomes, so it is off by default, and it explains nothing to a token that does not
 /// verify: such a token gets exactly the refusal `/token` would send. Even a verified token learns only its
 /// own decision and the one policy that granted it or came closest, not the issuer's other policies.
 /// What it explains is logged.
@@ -20,8 +21,19 @@ struct DryRunEndpoint: Sendable {
     let issuerURL: String
     let maxBodyBytes: Int
     let logger: Logger
+    let limits: RequestLimiter
+    let readTimeout: Duration
 
     func handle(_ request: Request, context: WIFRequestContext) async -> Response {
+        var request = request
+        let progress = BodyProgress()
+        request.body = request.body.deadline(readTimeout, progress: progress)
+        // A refused or unfinished body is not read on: the connection closes after the answer.
+        defer { if !progress.isFinished { context.channel.close(mode: .input, promise: nil) } }
+        if let refusal = limits.admitClient(context.remoteAddress?.ipAddress) ?? limits.enter() {
+            return TokenEndpoint.errorResponse(OAuthErrorResponse(refusal, grant: nil), requestID: context.id)
+        }
+        defer { limits.leave() }
         var grant: GrantType?
         do {
             let form = try await TokenEndpoint.form(of: request, maxBodyBytes: maxBodyBytes)
@@ -29,8 +41,9 @@ struct DryRunEndpoint: Sendable {
             let (token, parameters) = try TokenRequestParameters.parse(form)
             let current = exchanger.current
             let now = clock.now()
-            if case .failure(let error) = await current.verify(token, now: now) {
-                throw error.naming(grant?.tokenRole ?? .subjectToken)
+            switch await current.verify(token, now: now) {
+            case .failure(let error): throw error.naming(grant?.tokenRole ?? .subjectToken)
+            case .success(let verified): if let refusal = limits.admitSubject(verified) { throw refusal }
             }
             let explainer = TokenExplainer(
                 config: current.config,

@@ -147,7 +147,7 @@ struct TokenEndpoint: Sendable {
             // fault, not ours: never a server_error (security-cases.md §1.1 ERR).
             throw ExchangeError(.requestTimeout, "request body was not received in time", detail: "body read failed: \(error)")
         }
-        return try FormBody(parsing: body.readableBytesView)
+        return try FormBody(bytes: Array(buffer: body))
     }
 
     static func errorResponse(_ error: OAuthErrorResponse, requestID: String) -> Response {
