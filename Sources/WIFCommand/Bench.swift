@@ -98,6 +98,7 @@ struct Bench: AsyncParsableCommand {
             if serve {
                 try fixture.pool.joined(separator: "\n").appending("\n").write(toFile: tokensOut ?? "", atomically: true, encoding: .utf8)
                 print("serving \(server.baseURL)/token; \(fixture.pool.count) subject tokens in \(tokensOut ?? ""); audience \(audience)")
+                print("audit log: \(fixture.auditPath) (about 1 KiB a record; remove it when done)")
                 print("e.g. wrk -t2 -c64 -d30s -s scripts/bench/exchange.lua \(server.baseURL) -- \(tokensOut ?? "") \(audience)")
                 while true { try await Task.sleep(for: .seconds(3600)) }
             }

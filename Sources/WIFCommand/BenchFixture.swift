@@ -19,6 +19,8 @@ struct BenchFixture {
     let httpClient: HTTPClient
     /// Each issuer's keys, for the pipeline measured without HTTP.
     let keySets: [String: JWKSet]
+    /// The server's audit log (about 1 KiB a record), removed by ``stop()``.
+    let auditPath = FileManager.default.temporaryDirectory.appendingPathComponent("wif-bench-audit-\(UUID().uuidString).log").path
 
     static func start(issuers: Int, policies: Int, tokens: Int, audience: String) async throws -> BenchFixture {
         var testIssuers: [TestIssuer] = []
@@ -114,7 +116,6 @@ struct BenchFixture {
         let live = LiveExchanger(
             TokenExchanger(config: config, keySource: keyStore, minter: AccessTokenMinter(issuerURL: settings.issuerURL, signingKey: signingKey))
         )
-        let auditPath = FileManager.default.temporaryDirectory.appendingPathComponent("wif-bench-audit-\(UUID().uuidString).log").path
         let config = config
         let dependencies = ServerDependencies(
             settings: settings,
@@ -142,6 +143,7 @@ struct BenchFixture {
     }
 
     func stop() async {
+        try? FileManager.default.removeItem(atPath: auditPath)
         for issuer in testIssuers { await issuer.stop() }
         try? await httpClient.shutdown()
     }
