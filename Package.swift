@@ -167,3 +167,18 @@ let package = Package(
         ),
     ]
 )
+
+// Micro-benchmarks (ordo-one/benchmark), built only when asked for, as Hummingbird gates its own:
+//   WIF_BENCHMARKS=1 swift package benchmark --target WIFBenchmarks
+if Context.environment["WIF_BENCHMARKS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "WIFBenchmarks",
+            dependencies: ["WIFCore", "WIFTesting", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/WIFBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    )
+}
