@@ -117,7 +117,8 @@ struct Exchange: AsyncParsableCommand {
         var current = first
         var failures = 0
         var stalls = 0
-        var wait = Duration.milliseconds(Int64(max(0, current.refreshAt - clock.now()) * 1000))
+        func until(_ time: Double) -> Duration { .milliseconds(Int64(max(0, time - clock.now()) * 1000)) }
+        var wait = until(current.refreshAt)
         while true {
             try await Task.sleep(for: wait)
             do {
@@ -129,7 +130,7 @@ struct Exchange: AsyncParsableCommand {
                 current = next
                 failures = 0
                 logger.info("wrote a new token", metadata: Self.describe(next, file: file))
-                wait = .milliseconds(Int64(max(0, next.refreshAt - clock.now()) * 1000))
+                wait = until(next.refreshAt)
                 if stalls > 0 { wait = max(wait, retry.delay(after: stalls, retryAfter: nil, random: 1)) }
             } catch let error as WIFClientError {
                 failures += 1

@@ -135,10 +135,7 @@ struct Whoami: AsyncParsableCommand {
     }
 
     static func askDryRun(url: String, form: FormBody, httpClient: HTTPClient) async throws -> DryRunAnswer {
-        var base = url
-        while base.hasSuffix("/") { base.removeLast() }
-        if base.hasSuffix("/token") { base.removeLast("/token".count) }
-        let endpoint = base + "/token/dry-run"
+        let endpoint = TokenSource.Configuration.tokenURL(url) + "/dry-run"
         var request = HTTPClientRequest(url: endpoint)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -153,7 +150,7 @@ struct Whoami: AsyncParsableCommand {
             throw CommandFailure("wif whoami: cannot reach the exchanger at \(endpoint): \(error)")
         }
         guard status != 404 else {
-            throw CommandFailure("wif whoami: \(base) serves no dry run: it is off unless the exchanger runs `wif serve --enable-dry-run`")
+            throw CommandFailure("wif whoami: \(endpoint): the exchanger serves no dry run: it is off unless it runs `wif serve --enable-dry-run`")
         }
         return DryRunAnswer(url: endpoint, status: status, body: (try? JSONValue.parse(bytes)) ?? .null)
     }

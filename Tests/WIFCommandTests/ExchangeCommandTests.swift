@@ -7,35 +7,6 @@ import WIFTesting
 /// issuer over loopback. The policy grants 4-second tokens so that refreshes happen within the test.
 @Suite("wif exchange and wif whoami as processes")
 struct ExchangeCommandTests {
-    /// A running `wif serve` (or any long-running wif command), its output in a log file.
-    final class Background {
-        let process = Process()
-        let log: URL
-
-        init(_ arguments: [String], log: URL) throws {
-            let executable = try #require(WIFProcess.executable, "the wif executable was not found: run swift build --build-tests")
-            self.log = log
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            handle.seekToEndOfFile()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-        }
-
-        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
-
-        func stop() async throws {
-            if process.isRunning { process.terminate() }
-            for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(25)) }
-        }
-
-        deinit { if process.isRunning { process.terminate() } }
-    }
-
     /// A test issuer, a trust-config trusting it, and a subject token file for `payments/api`.
     struct Setup {
         let folder: URL
@@ -76,15 +47,15 @@ struct ExchangeCommandTests {
         }
 
         /// Starts `wif serve` on the setup's port and waits until it answers.
-        func serve(dryRun: Bool = false, tls: TestCertificateAuthority? = nil) async throws -> Background {
+        func serve(dryRun: Bool = false, tls: TestCertificateAuthority? = nil) async throws -> WIFProcess.Background {
             var arguments = [
                 "serve", "--port", "\(port)", "--trust-config", folder.appendingPathComponent("trust-config").path,
                 "--state-dir", folder.appendingPathComponent("state").path, "--audit-log", folder.appendingPathComponent("audit.log").path,
             ]
             if dryRun { arguments.append("--enable-dry-run") }
             if let tls { arguments += ["--tls-certificate", tls.certificateFile.path, "--tls-key", tls.keyFile.path] }
-            let server = try Background(arguments, log: folder.appendingPathComponent("serve.log"))
-            #expect(try await eventually { server.output.contains("SIGHUP reloads it") }, "serve started: \(server.output)")
+            let server = try WIFProcess.Background(arguments, log: folder.appendingPathComponent("serve.log"))
+            #expect(try await WIFProcess.eventually { server.output.contains("SIGHUP reloads it") }, "serve started: \(server.output)")
             return server
         }
 
@@ -92,16 +63,6 @@ struct ExchangeCommandTests {
             await issuer.stop()
             try? FileManager.default.removeItem(at: folder)
         }
-    }
-
-    /// Polls `condition` every 50 ms for at most `seconds`.
-    static func eventually(seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
     }
 
     @Test("one shot: the token, its JSON, env lines or a 0600 file; refusals and outages say why")
@@ -161,7 +122,7 @@ struct ExchangeCommandTests {
         let setup = try await Setup.make()
         var server = try await setup.serve()
         let file = setup.folder.appendingPathComponent("access-token")
-        let refresher = try Background(
+        let refresher = try WIFProcess.Background(
             [
                 "exchange", "--url", setup.url, "--token-file", setup.tokenFile, "--audience", "https://ledger.internal", "--write", file.path,
                 "--refresh",
@@ -170,20 +131,20 @@ struct ExchangeCommandTests {
         )
         func current() -> String? { try? String(contentsOf: file, encoding: .utf8) }
 
-        #expect(try await Self.eventually { current() != nil }, "first token written: \(refresher.output)")
+        #expect(try await WIFProcess.eventually { current() != nil }, "first token written: \(refresher.output)")
         let first = try #require(current())
         // 4-second tokens are refreshed 3.2 to 2.8 seconds after they were issued.
-        #expect(try await Self.eventually(seconds: 8) { current() != first }, "refreshed: \(refresher.output)")
+        #expect(try await WIFProcess.eventually(seconds: 8) { current() != first }, "refreshed: \(refresher.output)")
         let second = try #require(current())
         #expect(refresher.output.contains("wrote a new token"))
 
         try await server.stop()
-        #expect(try await Self.eventually(seconds: 8) { refresher.output.contains("refresh failed") }, "\(refresher.output)")
+        #expect(try await WIFProcess.eventually(seconds: 8) { refresher.output.contains("refresh failed") }, "\(refresher.output)")
         #expect(current() == second, "the file keeps the last token while the exchanger is down")
         #expect(refresher.process.isRunning)
 
         server = try await setup.serve()
-        #expect(try await Self.eventually(seconds: 20) { current() != second }, "a new token once the exchanger is back: \(refresher.output)")
+        #expect(try await WIFProcess.eventually(seconds: 20) { current() != second }, "a new token once the exchanger is back: \(refresher.output)")
         #expect(refresher.process.isRunning)
         try await refresher.stop()
         try await server.stop()

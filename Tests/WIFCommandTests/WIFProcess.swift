@@ -38,4 +38,43 @@ enum WIFProcess {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder
     }
+
+    /// A running `wif serve` (or any long-running wif command), its output in a log file.
+    final class Background {
+        let process = Process()
+        let log: URL
+
+        init(_ arguments: [String], log: URL) throws {
+            let executable = try #require(WIFProcess.executable, "the wif executable was not found: run swift build --build-tests")
+            self.log = log
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: log)
+            handle.seekToEndOfFile()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+
+        func stop() async throws {
+            if process.isRunning { process.terminate() }
+            for _ in 0..<200 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
+    }
+
+    /// Polls `condition` every 50 ms for at most `seconds`.
+    static func eventually(seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
 }
