@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import NIOCore
+import NIOPosix
 
 @main
 struct WIF: AsyncParsableCommand {
@@ -10,6 +12,10 @@ struct WIF: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Swift concurrency's jobs run on NIO's event loops: a request's handler runs on the thread that read
+        // it, instead of hopping to the cooperative pool and back for every request (docs/performance.md).
+        // Nothing in wif blocks a thread it runs on, so the loops stay free for I/O.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         do {
             var command = try parseAsRoot()

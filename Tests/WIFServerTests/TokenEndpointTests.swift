@@ -502,6 +502,30 @@ struct TokenRefusalTests {
         }
     }
 
+    @Test("the form's media type is matched case-insensitively, ignoring parameters and spaces, and nothing else passes for it")
+    func formMediaType() async throws {
+        try await ExchangeHarness.with { harness in
+            let body = ExchangeHarness.form([
+                ("grant_type", Self.exchange), ("subject_token_type", Self.jwt), ("subject_token", try harness.validToken()),
+            ])
+            for accepted in [
+                "application/x-www-form-urlencoded; charset=UTF-8", "Application/X-WWW-Form-URLEncoded",
+                " application/x-www-form-urlencoded\t;charset=utf-8",
+            ] {
+                #expect(try await harness.send(contentType: accepted, body: body).status == 200, "\(accepted)")
+            }
+            for refused in [
+                "application/x-www-form-urlencodedx", "application/x-www-form", ";application/x-www-form-urlencoded", "",
+                "multipart/form-data", "application/x-www-form-urlencoded/x",
+            ] {
+                let answer = try await harness.send(contentType: refused, body: body)
+                #expect(answer.status == 415, "\(refused)")
+                #expect(answer.body["error"]?.stringValue == "invalid_request" && answer.body["access_token"] == nil)
+                #expect(harness.audit.last?["reason"]?.stringValue == "unsupported_media_type")
+            }
+        }
+    }
+
     @Test("parameters in the query string are refused and never merged")
     func queryParameters() async throws {
         try await ExchangeHarness.with { harness in

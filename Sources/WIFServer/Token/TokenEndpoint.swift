@@ -76,7 +76,7 @@ struct TokenEndpoint: Sendable {
     /// `wif_exchanges_total` by outcome, grant, issuer, policy and error code, and the decision latency.
     /// Every label comes from a bounded set: the config's names, wif's codes, the three grants.
     private func count(_ outcome: ExchangeOutcome, grant: GrantType?, elapsed: Duration) {
-        let grantLabel = grant.map { "\($0)" } ?? "other"
+        let grantLabel = grant?.metricLabel ?? "other"
         var dimensions = [("grant_type", grantLabel), ("issuer", outcome.issuer ?? "")]
         switch outcome.result {
         case .success(let issued):
@@ -131,8 +131,7 @@ struct TokenEndpoint: Sendable {
         guard request.uri.query == nil || request.uri.query?.isEmpty == true else {
             throw ExchangeError(.queryParametersNotAllowed, "token request parameters must be sent in the POST body")
         }
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first.map { $0.filter { !$0.isWhitespace }.lowercased() }
-        guard mediaType == "application/x-www-form-urlencoded" else {
+        guard let contentType = request.headers[.contentType], Self.isFormEncoded(contentType) else {
             throw ExchangeError(.unsupportedMediaType, "content type must be application/x-www-form-urlencoded")
         }
         let body: ByteBuffer
@@ -150,6 +149,21 @@ struct TokenEndpoint: Sendable {
         return try FormBody(bytes: Array(buffer: body))
     }
 
+    /// Whether a `Content-Type` names `application/x-www-form-urlencoded`: its media type (before any `;`
+    /// parameters), ASCII case-insensitive, with spaces and tabs around or inside ignored.
+    static func isFormEncoded(_ contentType: String) -> Bool {
+        let expected = "application/x-www-form-urlencoded".utf8
+        var next = expected.startIndex
+        for byte in contentType.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { continue }
+            let lowered = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+            guard next != expected.endIndex, expected[next] == lowered else { return false }
+            next = expected.index(after: next)
+        }
+        return next == expected.endIndex
+    }
+
     static func errorResponse(_ error: OAuthErrorResponse, requestID: String) -> Response {
         var response = response(status: HTTPResponse.Status(code: error.status), body: error.body(requestID: requestID))
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
@@ -164,5 +178,16 @@ struct TokenEndpoint: Sendable {
             headers: [.contentType: "application/json", .cacheControl: "no-store", HTTPField.Name("Pragma")!: "no-cache"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
         )
+    }
+}
+
+extension GrantType {
+    /// The `grant_type` label of wif's metrics.
+    fileprivate var metricLabel: String {
+        switch self {
+        case .tokenExchange: "tokenExchange"
+        case .jwtBearer: "jwtBearer"
+        case .clientCredentials: "clientCredentials"
+        }
     }
 }

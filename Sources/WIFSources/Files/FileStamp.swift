@@ -13,7 +13,7 @@ public struct FileStamp: Hashable, Sendable {
     let modifiedNanoseconds: Int
 
     /// Which file this is, whatever is written to it: device and inode.
-    public var identity: String { "\(device):\(inode)" }
+    public var identity: FileIdentity { FileIdentity(device: device, inode: inode) }
 
     /// The stamp of the file at `path` (its symlink target), or nil when it cannot be read.
     public init?(path: String) {
@@ -30,4 +30,10 @@ public struct FileStamp: Hashable, Sendable {
         modifiedNanoseconds = info.st_mtim.tv_nsec
         #endif
     }
+}
+
+/// A file's device and inode: the same for as long as it is the same file, whatever is written to it.
+public struct FileIdentity: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
 }

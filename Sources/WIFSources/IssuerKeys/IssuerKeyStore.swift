@@ -4,6 +4,7 @@ import FoundationEssentials
 public import Logging
 public import NIOCore
 import NIOHTTP1
+import Synchronization
 public import WIFCore
 
 /// Fetches and caches each trusted issuer's keys from its configured sources, and only from there: nothing
@@ -19,6 +20,8 @@ public import WIFCore
 /// - When refreshes fail, they are retried with exponential backoff and the last good keys keep serving for
 ///   ``KeyCachePolicy/maxStale``; then the issuer is unavailable (503) until a fetch succeeds. Keys pinned in
 ///   ``TrustedIssuer/pinnedKeysFile`` serve regardless.
+/// - A request whose keys are in hand and due for nothing reads them from a published copy of the store's
+///   state without entering the actor: requests on both cores never queue behind each other here.
 public actor IssuerKeyStore: IssuerKeySource {
     /// Bounds on key fetching, the same for every issuer.
     public struct Limits: Sendable {
@@ -70,7 +73,12 @@ public actor IssuerKeyStore: IssuerKeySource {
     private let limits: Limits
     private let logger: Logger
     private let metrics: any MetricsFactory
-    private var entries: [String: Entry] = [:]
+    private var entries: [String: Entry] = [:] {
+        didSet { published.withLock { $0 = entries } }
+    }
+    /// `entries` as of its last change, for the request path outside the actor (copy-on-write: publishing
+    /// shares the storage).
+    private nonisolated let published = Mutex<[String: Entry]>([:])
     private var inFlight: [String: Task<JWKSet, any Error>] = [:]
 
     public init(
@@ -93,7 +101,24 @@ public actor IssuerKeyStore: IssuerKeySource {
 
     // MARK: - The request path
 
-    public func keys(for issuer: TrustedIssuer, keyID: String?) async throws(ExchangeError) -> JWKSet {
+    public nonisolated func keys(for issuer: TrustedIssuer, keyID: String?) async throws(ExchangeError) -> JWKSet {
+        if let keys = keysInHand(issuer, keyID: keyID, now: clock.now()) { return keys }
+        return try await keysWaiting(for: issuer, keyID: keyID)
+    }
+
+    /// The keys ``keysWaiting(for:keyID:)`` would return at once, with nothing for it to do: pins loaded, the
+    /// `kid` known, no refresh due. Nil sends the request through the actor.
+    private nonisolated func keysInHand(_ issuer: TrustedIssuer, keyID: String?, now: Double) -> JWKSet? {
+        guard let entry = published.withLock({ $0[issuer.cacheKey] }),
+            issuer.pinnedKeysFile == nil || entry.pinned != nil || entry.pinnedAttempted,
+            now < entry.refreshAt || now < entry.retryAt,
+            let keys = Self.usableKeys(entry, issuer, now: now),
+            keys.key(for: keyID) != nil
+        else { return nil }
+        return keys
+    }
+
+    private func keysWaiting(for issuer: TrustedIssuer, keyID: String?) async throws(ExchangeError) -> JWKSet {
         let now = clock.now()
         loadPinnedKeysIfNeeded(issuer)
         if let keys = usableKeys(issuer, now: now) {
@@ -127,7 +152,10 @@ public actor IssuerKeyStore: IssuerKeySource {
     /// Pinned and fetched keys that may be used now: fetched keys only until ``KeyCachePolicy/maxStale``
     /// after their fetch. Pinned keys come first; a fetched key with a pinned key's `kid` is left out.
     private func usableKeys(_ issuer: TrustedIssuer, now: Double) -> JWKSet? {
-        guard let entry = entries[issuer.cacheKey] else { return nil }
+        entries[issuer.cacheKey].flatMap { Self.usableKeys($0, issuer, now: now) }
+    }
+
+    private static func usableKeys(_ entry: Entry, _ issuer: TrustedIssuer, now: Double) -> JWKSet? {
         if entry.live != nil, let fetchedAt = entry.fetchedAt, now - fetchedAt <= Double(issuer.keyCache.maxStale) {
             return entry.combined
         }
@@ -397,7 +425,16 @@ public actor IssuerKeyStore: IssuerKeySource {
 extension TrustedIssuer {
     /// What the store files an issuer's keys under: its name, `iss`, key source and pinned file, so that a
     /// reloaded trust-config that changes any of them starts from that source's keys, never the old ones.
-    var cacheKey: String { "\(name)\u{0}\(issuer)\u{0}\(keySource)\u{0}\(pinnedKeysFile ?? "")" }
+    var cacheKey: String {
+        let source: String
+        switch keySource {
+        case .discovery: source = "discovery"
+        case .jwksURL(let url): source = "url:" + url
+        case .jwksFile(let file): source = "file:" + file
+        case .development: source = "development"
+        }
+        return name + "\u{0}" + issuer + "\u{0}" + source + "\u{0}" + (pinnedKeysFile ?? "")
+    }
 }
 
 struct KeySourceError: Error, CustomStringConvertible {
