@@ -184,4 +184,38 @@ struct JSONValueTests {
         #expect(long.count == 120)
         #expect(long.hasSuffix("..."))
     }
+
+    @Test("the object writer writes the text serialized() writes for the same members, nil members left out")
+    func objectWriter() {
+        var random = SeededRandom(seed: 20_261_123)
+        let names = ["a", "aud", "b_c", "client_id", "grant_type", "granted_scope", "z", "\u{e9}t\u{e9}", "quote\"d"].sorted()
+        let strings = ["", "plain", "tab\there", "new\nline", "\"quoted\"", "back\\slash", "\u{1}\u{7f}", "caf\u{e9} \u{1F600}"]
+        for _ in 0..<200 {
+            var writer = JSONObjectWriter(capacity: 8)
+            var members: [String: JSONValue] = [:]
+            for name in names {
+                switch random.next(5) {
+                case 0:
+                    writer.member(name, nil as String?)
+                case 1:
+                    let value = strings[random.next(strings.count)]
+                    writer.member(name, value)
+                    members[name] = .string(value)
+                case 2:
+                    let value = [0, 1.5, -3, 1_700_000_000, 0.1][random.next(5)]
+                    writer.member(name, value)
+                    members[name] = .number(value)
+                case 3:
+                    let value = Array(strings.prefix(random.next(4)))
+                    writer.member(name, strings: value)
+                    members[name] = .array(value.map(JSONValue.string))
+                default:
+                    let value: JSONValue = ["k": .array([.bool(true), .null]), "j": .string(strings[random.next(strings.count)])]
+                    writer.member(name, value)
+                    members[name] = value
+                }
+            }
+            #expect(writer.finish() == JSONValue.object(members).serialized())
+        }
+    }
 }

@@ -64,14 +64,13 @@ public struct IssuedToken: Sendable {
 
     /// The RFC 8693 §2.2.1 response body.
     public var responseBody: [UInt8] {
-        var body: [String: JSONValue] = [
-            "access_token": .string(accessToken),
-            "issued_token_type": .string(issuedTokenType),
-            "token_type": "Bearer",
-            "expires_in": .number(Double(expiresIn)),
-        ]
-        if !grant.scopes.isEmpty { body["scope"] = .string(grant.scopes.joined(separator: " ")) }
-        return JSONValue.object(body).serialized()
+        var body = JSONObjectWriter(capacity: accessToken.utf8.count + 160)
+        body.member("access_token", accessToken)
+        body.member("expires_in", Double(expiresIn))
+        body.member("issued_token_type", issuedTokenType)
+        body.member("scope", grant.scopes.isEmpty ? nil : grant.scopes.joined(separator: " "))
+        body.member("token_type", "Bearer")
+        return body.finish()
     }
 }
 

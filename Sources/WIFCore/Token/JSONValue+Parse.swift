@@ -26,7 +26,7 @@ extension JSONValue {
         return out
     }
 
-    private func write(into out: inout [UInt8]) {
+    func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -51,14 +51,14 @@ extension JSONValue {
         }
     }
 
-    private static func format(_ n: Double) -> String {
+    static func format(_ n: Double) -> String {
         if n.isFinite, n == n.rounded(), abs(n) < 9.007_199_254_740_992e15 {
             return String(Int64(n))
         }
         return n.isFinite ? "\(n)" : "null"
     }
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         let utf8 = s.utf8
         // Native strings are contiguous: scan their buffer rather than iterate the UTF-8 view.

@@ -83,7 +83,7 @@ public struct AuditLog: Sendable {
 
     /// Writes the record; false when it could not be written.
     func record(_ record: AuditRecord) -> Bool {
-        write(record.json.serialized())
+        write(record.serialized())
     }
 }
 
@@ -103,66 +103,76 @@ struct AuditRecord {
     var outcome: ExchangeOutcome
     var latencySeconds: Double
 
-    var json: JSONValue {
-        // Room for every field a record can have, so that filling it never rehashes.
-        var fields = [String: JSONValue](minimumCapacity: 28)
-        fields["time"] = .number((time * 1000).rounded() / 1000)
-        fields["request_id"] = .string(requestID)
-        fields["latency_ms"] = .number((latencySeconds * 100_000).rounded() / 100)
-        fields["client_address"] = clientAddress.map(JSONValue.string)
-        fields["grant_type"] = grantType.map(JSONValue.string)
-        if let request = outcome.request {
-            fields["requested_audience"] = .array((request.audiences + request.resources).map { .string(Self.capped($0)) })
-            fields["requested_scope"] = request.scopes.map { .string(Self.capped($0.joined(separator: " "))) }
-            fields["client_id"] = request.clientID.map { .string(Self.capped($0)) }
-        }
-        fields["trust_config"] = outcome.configVersion.map(JSONValue.string)
-        fields["issuer"] = outcome.issuer.map(JSONValue.string)
-        fields["subject"] = outcome.subject.map { .string(Self.capped($0)) }
-        fields["subject_jti"] = outcome.subjectTokenID.map { .string(Self.capped($0)) }
-        if let actor = outcome.actor {
-            fields["actor"] = .object(["issuer": .string(actor.issuer), "subject": .string(Self.capped(actor.subject))])
-        }
-        if !outcome.evaluations.isEmpty {
-            fields["policies"] = .array(
-                outcome.evaluations.map { evaluation in
-                    var entry: [String: JSONValue] = ["policy": .string(evaluation.policy.name), "matched": .bool(evaluation.matched)]
-                    let failed = evaluation.failedConditions.map { JSONValue.string(Self.capped($0.reason)) }
-                    if !failed.isEmpty { entry["failed_conditions"] = .array(failed) }
-                    if let refusal = evaluation.grantRefusal { entry["refusal"] = .string(refusal.code.rawValue) }
-                    return .object(entry)
-                }
-            )
-        }
-        if !outcome.shadow.isEmpty {
-            fields["shadow"] = .array(
-                outcome.shadow.map { shadow in
-                    var entry: [String: JSONValue] = ["policy": .string(shadow.policy.name), "would": shadow.wouldGrant ? "grant" : "deny"]
-                    switch shadow.result {
-                    case .success(let grant):
-                        entry["audience"] = .array(grant.audiences.map(JSONValue.string))
-                        entry["scope"] = .string(grant.scopes.joined(separator: " "))
-                    case .failure(let error):
-                        entry["reason"] = .string(error.code.rawValue)
-                        entry["detail"] = error.detail.map { .string(Self.capped($0)) }
-                    }
-                    return .object(entry)
-                }
-            )
-        }
+    /// The record's line: one JSON object, members sorted by name (as ``JSONValue/serialized()`` sorts them),
+    /// written directly rather than through a `JSONValue` tree, since every request writes one.
+    func serialized() -> [UInt8] {
+        var record = JSONObjectWriter(capacity: 1024)
+        let denial: ExchangeError?
+        let issued: IssuedToken?
         switch outcome.result {
-        case .success(let issued):
-            fields["outcome"] = "granted"
-            fields["policy"] = .string(issued.grant.policy.name)
-            fields["granted_audience"] = .array(issued.grant.audiences.map(JSONValue.string))
-            fields["granted_scope"] = .string(issued.grant.scopes.joined(separator: " "))
-            fields["issued_jti"] = .string(issued.tokenID)
-            fields["issued_exp"] = .number(Double(issued.grant.expiresAt))
-        case .failure(let error):
-            fields.merge(Self.denial(error)) { $1 }
-            fields["closest_policy"] = Self.closest(outcome.evaluations)
+        case .success(let token): (issued, denial) = (token, nil)
+        case .failure(let error): (issued, denial) = (nil, error)
         }
-        return .object(fields)
+        let request = outcome.request
+        record.member("actor", outcome.actor.map { ["issuer": .string($0.issuer), "subject": .string(Self.capped($0.subject))] as JSONValue })
+        record.member("client_address", clientAddress)
+        record.member("client_id", request?.clientID.map(Self.capped))
+        if denial != nil { record.member("closest_policy", Self.closest(outcome.evaluations)) }
+        record.member("detail", denial?.detail.map(Self.capped))
+        record.member("grant_type", grantType)
+        if let issued {
+            record.member("granted_audience", strings: issued.grant.audiences)
+            record.member("granted_scope", issued.grant.scopes.joined(separator: " "))
+            record.member("issued_exp", Double(issued.grant.expiresAt))
+            record.member("issued_jti", issued.tokenID)
+        }
+        record.member("issuer", outcome.issuer)
+        record.member("latency_ms", (latencySeconds * 100_000).rounded() / 100)
+        record.member("outcome", denial == nil ? "granted" : "denied")
+        if !outcome.evaluations.isEmpty { record.member("policies", Self.policies(outcome.evaluations)) }
+        record.member("policy", issued?.grant.policy.name)
+        record.member("reason", denial?.code.rawValue)
+        record.member("request_id", requestID)
+        if let request { record.member("requested_audience", strings: (request.audiences + request.resources).map(Self.capped)) }
+        record.member("requested_scope", request?.scopes.map { Self.capped($0.joined(separator: " ")) })
+        if !outcome.shadow.isEmpty { record.member("shadow", Self.shadow(outcome.shadow)) }
+        record.member("stage", denial?.stage)
+        record.member("subject", outcome.subject.map(Self.capped))
+        record.member("subject_jti", outcome.subjectTokenID.map(Self.capped))
+        record.member("time", (time * 1000).rounded() / 1000)
+        record.member("trust_config", outcome.configVersion)
+        return record.finish()
+    }
+
+    /// Each policy evaluated: whether it matched, its failed conditions, its grant's refusal.
+    private static func policies(_ evaluations: [PolicyEvaluation]) -> JSONValue {
+        .array(
+            evaluations.map { evaluation in
+                var entry: [String: JSONValue] = ["policy": .string(evaluation.policy.name), "matched": .bool(evaluation.matched)]
+                let failed = evaluation.failedConditions.map { JSONValue.string(capped($0.reason)) }
+                if !failed.isEmpty { entry["failed_conditions"] = .array(failed) }
+                if let refusal = evaluation.grantRefusal { entry["refusal"] = .string(refusal.code.rawValue) }
+                return .object(entry)
+            }
+        )
+    }
+
+    /// What each shadow policy would have decided.
+    private static func shadow(_ decisions: [ShadowDecision]) -> JSONValue {
+        .array(
+            decisions.map { shadow in
+                var entry: [String: JSONValue] = ["policy": .string(shadow.policy.name), "would": shadow.wouldGrant ? "grant" : "deny"]
+                switch shadow.result {
+                case .success(let grant):
+                    entry["audience"] = .array(grant.audiences.map(JSONValue.string))
+                    entry["scope"] = .string(grant.scopes.joined(separator: " "))
+                case .failure(let error):
+                    entry["reason"] = .string(error.code.rawValue)
+                    entry["detail"] = error.detail.map { .string(capped($0)) }
+                }
+                return .object(entry)
+            }
+        )
     }
 
     /// For a denial, the policy that came closest: a grant refusal (all conditions held) first, else the
@@ -182,12 +192,6 @@ struct AuditRecord {
         )
         entry["refusal"] = best.grantRefusal.map { .string($0.code.rawValue) }
         return .object(entry)
-    }
-
-    private static func denial(_ error: ExchangeError) -> [String: JSONValue] {
-        var fields: [String: JSONValue] = ["outcome": "denied", "reason": .string(error.code.rawValue), "stage": .string(error.stage)]
-        fields["detail"] = error.detail.map { .string(capped($0)) }
-        return fields
     }
 
     /// Caps untrusted text in the log (the serializer escapes it).
