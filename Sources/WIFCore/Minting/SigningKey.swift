@@ -40,7 +40,12 @@ public struct SigningKey: Sendable {
 
     /// Signs `header.payload` and returns the compact JWS.
     public func sign(header: JSONValue, claims: JSONValue) throws -> String {
-        let signingInput = Base64URL.encode(header.serialized()) + "." + Base64URL.encode(claims.serialized())
+        try sign(encodedHeader: Base64URL.encode(header.serialized()), claims: claims)
+    }
+
+    /// Signs with a header already serialized and base64url-encoded (a minter's is the same for every token).
+    public func sign(encodedHeader: String, claims: JSONValue) throws -> String {
+        let signingInput = encodedHeader + "." + Base64URL.encode(claims.serialized())
         let signature = try privateKey.signature(for: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature.rawRepresentation)
     }
