@@ -14,7 +14,8 @@ struct WIF: AsyncParsableCommand {
     static func main() async {
         // Swift concurrency's jobs run on NIO's event loops: a request's handler runs on the thread that read
         // it, instead of hopping to the cooperative pool and back for every request (docs/performance.md).
-        // Nothing in wif blocks a thread it runs on, so the loops stay free for I/O.
+        // wif's tasks make only short blocking calls (an audit record's write, small file reads); the
+        // trust-config reload, which reads and compiles a whole folder, runs on NIO's blocking-work pool.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         do {

@@ -1,5 +1,6 @@
 public import CoreMetrics
 public import Logging
+import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -49,19 +50,25 @@ public struct TrustConfigReloader: Service {
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: interval)
-                        if lastStamp.differs(stamp()) { reload(reason: "the trust-config folder changed") }
+                        if lastStamp.differs(stamp()) { await reloadOffLoop(reason: "the trust-config folder changed") }
                     }
                 }
                 if handleSignals {
                     let signals = await UnixSignalsSequence(trapping: .sighup)
                     logger.info("watching the trust-config folder; SIGHUP reloads it")
                     group.addTask {
-                        for await _ in signals { reload(reason: "SIGHUP") }
+                        for await _ in signals { await reloadOffLoop(reason: "SIGHUP") }
                     }
                 }
                 await group.waitForAll()
             }
         }
+    }
+
+    /// ``reload(reason:)`` on NIO's pool for blocking work, never on an event loop: reading and compiling a
+    /// large folder takes long enough to hold up every request on the loop that would run it.
+    private func reloadOffLoop(reason: String) async {
+        _ = try? await NIOThreadPool.singleton.runIfActive { reload(reason: reason) }
     }
 
     /// Loads the folder and swaps the new config in when it loads; returns whether it did.

@@ -55,6 +55,41 @@ struct AuditTests {
         }
     }
 
+    @Test("a granted and a denied record carry exactly their members (the harness has a shadow policy), with their values")
+    func membersOfRecords() async throws {
+        try await ExchangeHarness.with { harness in
+            let subjectToken = try harness.validToken()
+            let answer = try await harness.exchange(subjectToken, [("scope", "ledger.read")])
+            let claims = try await harness.issuedClaims(answer)
+            let subject = try #require(try UnverifiedToken(parsing: subjectToken).claims.objectValue)
+            let granted = try #require(harness.audit.last?.objectValue)
+            #expect(
+                Set(granted.keys) == [
+                    "time", "request_id", "latency_ms", "client_address", "grant_type", "requested_audience", "requested_scope",
+                    "trust_config", "issuer", "subject", "subject_jti", "policies", "outcome", "policy", "granted_audience",
+                    "granted_scope", "issued_jti", "issued_exp", "shadow",
+                ]
+            )
+            #expect(granted["outcome"] == "granted" && granted["policy"] == claims["wif_policy"])
+            #expect(granted["issued_jti"] == claims["jti"] && granted["issued_exp"] == claims["exp"])
+            #expect(granted["subject"] == subject["sub"] && granted["subject_jti"] == subject["jti"])
+            #expect(granted["granted_scope"] == "ledger.read" && granted["requested_scope"] == "ledger.read")
+            #expect(granted["grant_type"]?.stringValue == GrantType.tokenExchange.rawValue)
+            #expect(granted["trust_config"] == claims["wif_config"] && granted["client_address"] == "127.0.0.1")
+
+            _ = try await harness.exchange(try harness.workloadToken(namespace: "payments", serviceAccount: "intruder"))
+            let denied = try #require(harness.audit.last?.objectValue)
+            #expect(
+                Set(denied.keys) == [
+                    "time", "request_id", "latency_ms", "client_address", "grant_type", "requested_audience", "trust_config", "issuer",
+                    "subject", "subject_jti", "policies", "outcome", "reason", "stage", "detail", "closest_policy", "shadow",
+                ]
+            )
+            #expect(denied["outcome"] == "denied" && denied["reason"] == "no_policy_matched")
+            #expect(denied["subject"] == "system:serviceaccount:payments:intruder")
+        }
+    }
+
     @Test("a granted record names the config version and the token carries wif_policy and wif_config")
     func grantedTrace() async throws {
         try await ExchangeHarness.with { harness in

@@ -10,24 +10,28 @@ public struct JSONObjectWriter {
     private var lastName: String?
     #endif
 
+    /// An empty object, with room for `capacity` bytes of text before the buffer grows.
     public init(capacity: Int = 512) {
         bytes = []
         bytes.reserveCapacity(capacity)
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// A string member, escaped as ``JSONValue/serialized()`` escapes it.
     public mutating func member(_ name: String, _ value: String?) {
         guard let value else { return }
         start(name)
         JSONValue.writeString(value, into: &bytes)
     }
 
+    /// A number member, written as ``JSONValue/serialized()`` writes numbers (integers without a fraction).
     public mutating func member(_ name: String, _ value: Double?) {
         guard let value else { return }
         start(name)
         bytes.append(contentsOf: JSONValue.format(value).utf8)
     }
 
+    /// A member of any JSON value (nested objects sorted as ``JSONValue/serialized()`` sorts them).
     public mutating func member(_ name: String, _ value: JSONValue?) {
         guard let value else { return }
         start(name)

@@ -74,12 +74,20 @@ public actor IssuerKeyStore: IssuerKeySource {
     private let logger: Logger
     private let metrics: any MetricsFactory
     private var entries: [String: Entry] = [:] {
-        didSet { published.withLock { $0 = entries } }
+        didSet { published.withLock { $0.entries = entries } }
     }
-    /// `entries` as of its last change, for the request path outside the actor (copy-on-write: publishing
+    private var inFlight: [String: Task<JWKSet, any Error>] = [:] {
+        didSet { published.withLock { $0.refreshing = Set(inFlight.keys) } }
+    }
+
+    /// The state as of its last change, for the request path outside the actor (copy-on-write: publishing
     /// shares the storage).
-    private nonisolated let published = Mutex<[String: Entry]>([:])
-    private var inFlight: [String: Task<JWKSet, any Error>] = [:]
+    private struct Published {
+        var entries: [String: Entry] = [:]
+        /// The issuers (by cache key) whose keys are being fetched now.
+        var refreshing: Set<String> = []
+    }
+    private nonisolated let published = Mutex(Published())
 
     public init(
         httpClient: HTTPClient,
@@ -107,11 +115,12 @@ public actor IssuerKeyStore: IssuerKeySource {
     }
 
     /// The keys ``keysWaiting(for:keyID:)`` would return at once, with nothing for it to do: pins loaded, the
-    /// `kid` known, no refresh due. Nil sends the request through the actor.
+    /// `kid` known, no refresh due (or one already running). Nil sends the request through the actor.
     private nonisolated func keysInHand(_ issuer: TrustedIssuer, keyID: String?, now: Double) -> JWKSet? {
-        guard let entry = published.withLock({ $0[issuer.cacheKey] }),
+        let cacheKey = issuer.cacheKey
+        guard let (entry, refreshing) = published.withLock({ state in state.entries[cacheKey].map { ($0, state.refreshing.contains(cacheKey)) } }),
             issuer.pinnedKeysFile == nil || entry.pinned != nil || entry.pinnedAttempted,
-            now < entry.refreshAt || now < entry.retryAt,
+            refreshing || now < entry.refreshAt || now < entry.retryAt,
             let keys = Self.usableKeys(entry, issuer, now: now),
             keys.key(for: keyID) != nil
         else { return nil }
