@@ -164,7 +164,10 @@ let package = Package(
         // `wif test` and `wif explain` end to end: runs the built `wif` executable as a child process.
         .testTarget(
             name: "WIFCommandTests",
-            dependencies: ["WIFCore", "WIFTesting"],
+            dependencies: [
+                "WIFCore", "WIFTesting", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]
