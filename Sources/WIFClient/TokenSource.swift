@@ -136,7 +136,7 @@ public actor TokenSource {
                 if let previous, token.expiresAt <= previous.expiresAt + 1 {
                     // No later expiry: the subject token ends then (the exchanger never issues past it), so
                     // refreshing again before it rotates would only repeat this answer.
-                    quietUntil = clock.now() + Double(configuration.retry.maximumBackoff.nanoseconds) / 1e9
+                    quietUntil = clock.now() + configuration.retry.maximumBackoff.inSeconds
                     logger.warning(
                         "the new token expires no later than the previous one; the subject token ends then",
                         metadata: ["expires_at": "\(Instant.format(token.expiresAt))", "subject": "\(subject.origin)"]
@@ -147,7 +147,7 @@ public actor TokenSource {
                 inFlight = nil
                 if background, let cached, cached.isUsable(at: clock.now(), policy: configuration.refresh) {
                     let wait = configuration.retry.maximumBackoff
-                    quietUntil = clock.now() + Double(wait.nanoseconds) / 1e9
+                    quietUntil = clock.now() + wait.inSeconds
                     logger.warning(
                         "refresh failed; the cached token stays in use",
                         metadata: ["error": "\(error)", "expires_at": "\(Instant.format(cached.expiresAt))", "next_attempt_in": "\(wait)"]
@@ -201,7 +201,7 @@ public actor TokenSource {
         let body: [UInt8]
         let retryAfter: Double?
         do {
-            let response = try await httpClient.execute(request, timeout: TimeAmount.nanoseconds(configuration.requestTimeout.nanoseconds))
+            let response = try await httpClient.execute(request, timeout: TimeAmount.nanoseconds(configuration.requestTimeout.inNanoseconds))
             status = Int(response.status.code)
             retryAfter = response.headers.first(name: "Retry-After").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             body = Array(buffer: try await response.body.collect(upTo: 1024 * 1024))
@@ -242,10 +242,4 @@ extension AccessToken {
 /// The wall clock, for sources that are not given one.
 struct ProcessClock: WallClock {
     func now() -> Double { Date().timeIntervalSince1970 }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
 }

@@ -124,7 +124,7 @@ struct Bench: AsyncParsableCommand {
             count += 16
         }
         let elapsed = clock.now - start
-        return Double(count) / (Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+        return Double(count) / elapsed.inSeconds
     }
 
     /// RS256 verification and ES256 signing through the same swift-crypto calls wif makes; the floor in
@@ -165,7 +165,7 @@ struct Bench: AsyncParsableCommand {
             index += 1
         }
         let elapsed = clock.now - start
-        let perSecond = Double(index) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let perSecond = Double(index) / elapsed.inSeconds
         print("pipeline without HTTP (one core: parse, verify, \(policies) policies, mint)")
         print("  \(Self.format(perSecond)) exchanges/s  (\(Self.micros(1 / perSecond)))\(failures > 0 ? "  \(failures) FAILED" : "")\n")
     }
@@ -231,7 +231,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     func report(_ result: LoadResult, floor: Double?, rss: [Int]?) {
-        let latencies = result.latencies.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 }.sorted()
+        let latencies = result.latencies.map { $0.inSeconds * 1000 }.sorted()
         let rate = Double(latencies.count - result.errors) / duration
         func percentile(_ p: Double) -> String {
             guard !latencies.isEmpty else { return "-" }

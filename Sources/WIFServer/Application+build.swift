@@ -201,8 +201,7 @@ private func rateLimitClock(_ injected: (any WallClock)?) -> @Sendable () -> Dou
     if let injected { return { injected.now() } }
     let start = ContinuousClock.now
     return {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - start).inSeconds
     }
 }
 

@@ -8,7 +8,7 @@ import WIFTesting
 
 /// `wif serve` runs Swift concurrency on NIO's event loops (WIF.swift), which only the binary does: the
 /// in-process server tests run on the cooperative pool. This drives the binary with concurrent exchanges
-/// while SIGHUP reloads the trust-config off the loops.
+/// while SIGHUP reloads the trust-config: every exchange must be granted and the reloads must happen.
 @Suite("wif serve as a process under concurrent load")
 struct ServeLoadProcessTests {
     @Test("200 exchanges over 8 connections all succeed while SIGHUP reloads run")

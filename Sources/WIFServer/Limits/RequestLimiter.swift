@@ -33,24 +33,21 @@ final class RequestLimiter: Sendable {
 
     /// Refuses a client address over its rate (requests without a known address share one bucket).
     func admitClient(_ address: String?) -> ExchangeError? {
-        guard let wait = clients.take(address ?? "unknown") else { return nil }
-        count("client")
-        return ExchangeError(
-            .rateLimited,
-            "too many requests: retry later",
-            detail: "client address over \(clients.rate) requests per second/burst",
-            retryAfter: Self.seconds(wait)
-        )
+        clients.take(address ?? "unknown").map { wait in rateLimited("client", "client address", rate: clients.rate, wait: wait) }
     }
 
     /// Refuses a verified identity over its rate.
     func admitSubject(_ token: VerifiedToken) -> ExchangeError? {
-        guard let wait = subjects.take(token.issuer.name + "\u{0}" + token.subject) else { return nil }
-        count("subject")
+        subjects.take(token.issuer.name + "\u{0}" + token.subject).map { wait in rateLimited("subject", "subject", rate: subjects.rate, wait: wait) }
+    }
+
+    /// The refusal of a request over the `limit` bucket's rate, counted.
+    private func rateLimited(_ limit: String, _ who: String, rate: RateLimit, wait: Double) -> ExchangeError {
+        count(limit)
         return ExchangeError(
             .rateLimited,
             "too many requests: retry later",
-            detail: "subject over \(subjects.rate) requests per second/burst",
+            detail: "\(who) over \(rate) requests per second/burst",
             retryAfter: Self.seconds(wait)
         )
     }

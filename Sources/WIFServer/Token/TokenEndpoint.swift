@@ -55,7 +55,7 @@ struct TokenEndpoint: Sendable {
                 clientAddress: context.remoteAddress?.ipAddress,
                 grantType: grantName,
                 outcome: outcome,
-                latencySeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                latencySeconds: elapsed.inSeconds
             )
         )
         guard recorded else {
@@ -89,9 +89,7 @@ struct TokenEndpoint: Sendable {
             let would = [("policy", shadow.policy.name), ("outcome", shadow.wouldGrant ? "would_grant" : "would_deny")]
             Counter(label: "wif_shadow_decisions_total", dimensions: would, factory: metrics).increment()
         }
-        Timer(label: "wif_exchange_duration_seconds", factory: metrics).recordNanoseconds(
-            elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        )
+        Timer(label: "wif_exchange_duration_seconds", factory: metrics).recordNanoseconds(elapsed.inNanoseconds)
     }
 
     /// A 405 for any other method on `/token`.
